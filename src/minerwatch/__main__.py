@@ -1,0 +1,5 @@
+"""`python -m minerwatch` runs the CLI."""
+
+from minerwatch.cli import main
+
+main()
