@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from importlib import resources
 
@@ -10,6 +11,10 @@ import polars as pl
 
 from minerwatch.errors import StoreError
 from minerwatch.store import Store, utcnow
+
+#: Modules with a `load(store, now)` for further embedded data (each with its own manifest file),
+#: run inside the same transaction as the core load, in this order.
+EXTRA_LOADER_MODULES: list[str] = []
 
 SOURCES = {
     "coinmetrics": dict(
@@ -60,7 +65,12 @@ def manifest() -> dict:
 
 
 def manifest_sha256() -> str:
-    return hashlib.sha256(data_file("snapshot_manifest.json").read_bytes()).hexdigest()
+    """One hash over every `*manifest.json` in the data folder: any rebuilt data file changes it."""
+    h = hashlib.sha256()
+    names = sorted(e.name for e in resources.files("minerwatch.data").iterdir() if e.name.endswith("manifest.json"))
+    for name in names:
+        h.update(name.encode() + b"\0" + data_file(name).read_bytes())
+    return h.hexdigest()
 
 
 def _read(name: str, expected_sha: str) -> pl.DataFrame:
@@ -130,17 +140,8 @@ def load(store: Store) -> None:
             pl.lit(now).alias("loaded_at"),
         )
         store.upsert("difficulty_epochs", ep, ["epoch", "source_id"])
-        for extra in _extra_loaders():
-            extra(store, man, frames, hashes, now)
+        for module_name in EXTRA_LOADER_MODULES:
+            importlib.import_module(module_name).load(store, now)
         store.con.execute(
             "INSERT INTO snapshot_loads VALUES (?, ?) ON CONFLICT DO NOTHING", [manifest_sha256(), now]
         )
-
-
-def _extra_loaders() -> list:
-    """Loaders other packages register for their own snapshot files (e.g. equities); see EXTRA_LOADERS."""
-    return list(EXTRA_LOADERS)
-
-
-#: Callables (store, manifest, frames, payload_hashes, now) -> None run inside the load transaction.
-EXTRA_LOADERS: list = []
