@@ -152,7 +152,9 @@ def build_network(shared: Path, epochs: pl.DataFrame) -> tuple[pl.DataFrame, pl.
 def add_epoch_dates(epochs: pl.DataFrame, network: pl.DataFrame) -> pl.DataFrame:
     days = network.filter(pl.col("block_count") > 0).select("date", "first_height", "last_height")
     first = epochs.join_asof(
-        days.sort("last_height").select(pl.col("last_height").alias("first_height"), pl.col("date").alias("first_date")),
+        days.sort("last_height").select(
+            pl.col("last_height").alias("first_height"), pl.col("date").alias("first_date")
+        ),
         on="first_height",
         strategy="forward",
     )

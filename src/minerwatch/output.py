@@ -8,13 +8,13 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import polars as pl
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output format of every command."""
 
     table = "table"

@@ -52,6 +52,7 @@ def parse_date(value: str, name: str = "date") -> date:
 
 # -- reading --------------------------------------------------------------------------------------
 
+
 def network_facts(store: Store, start: date | None = None, end: date | None = None) -> pl.DataFrame:
     """Daily network facts, one row per day from the highest-priority source holding that day."""
     where, params = _date_filter(start, end)
@@ -140,6 +141,7 @@ def latest_complete_month(store: Store) -> str:
 
 
 # -- network ----------------------------------------------------------------------------------------
+
 
 def _check_choice(value: str, allowed: tuple[str, ...], name: str) -> None:
     if value not in allowed:
@@ -243,6 +245,7 @@ def _r(value: float | int | None, ndigits: int) -> float | None:
 
 
 # -- BTC market -------------------------------------------------------------------------------------
+
 
 def btc_month(store: Store, month: str) -> dict:
     """BTC over a month: open/close and change, 30-day change, low/high, ATHs as of month end, drawdown."""

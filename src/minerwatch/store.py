@@ -127,9 +127,7 @@ class Store:
     # -- schema --------------------------------------------------------------------------------
     def schema_version(self) -> int:
         """Highest applied migration number (0 for an empty file)."""
-        if not self._scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ):
+        if not self._scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"):
             return 0
         return self._scalar("SELECT coalesce(max(version), 0) FROM schema_migrations")
 
@@ -161,9 +159,7 @@ class Store:
                 continue
             with self.transaction():
                 self.con.execute(sql)
-                self.con.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()]
-                )
+                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
             applied.append(version)
         return applied
 
@@ -241,7 +237,9 @@ class Store:
         with self.transaction():
             self.con.register(name, frame.to_arrow())
             try:
-                n_new = self._scalar(f"SELECT count(*) FROM {name} i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})")
+                n_new = self._scalar(
+                    f"SELECT count(*) FROM {name} i WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})"
+                )
                 n_changed = self._scalar(f"SELECT count(*) FROM {name} i JOIN {table} t ON {on} WHERE {changed}")
                 if n_changed:
                     sets = ", ".join(f'"{c}" = i."{c}"' for c in cols if c not in keys)

@@ -15,7 +15,9 @@ DbOption = Annotated[
     typer.Option("--db", help="Store file (default: $MINERWATCH_DB or the user data dir).", envvar="MINERWATCH_DB"),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format: table, json or csv.")]
-MonthOption = Annotated[str | None, typer.Option("--month", "-m", help="Calendar month YYYY-MM (default: latest complete).")]
+MonthOption = Annotated[
+    str | None, typer.Option("--month", "-m", help="Calendar month YYYY-MM (default: latest complete).")
+]
 
 
 def emit(data: Any, fmt: Format, table: Callable[[Any], str]) -> None:

@@ -14,12 +14,15 @@ EstimatorOption = Annotated[
     str,
     typer.Option(
         "--estimator",
-        help="Hashrate estimator: blockcount (blocks found / 144 x D x 2^32/600, default) or difficulty (D x 2^32/600).",
+        help="Hashrate estimator: blockcount (blocks/144 x D x 2^32/600, default) or difficulty (D x 2^32/600).",
     ),
 ]
 BasisOption = Annotated[
     str,
-    typer.Option("--basis", help="Revenue basis: realized (what the day's blocks paid, default) or expected (144 x mean reward per block)."),
+    typer.Option(
+        "--basis",
+        help="Revenue basis: realized (what the day's blocks paid, default) or expected (144 x mean reward per block).",
+    ),
 ]
 SmoothOption = Annotated[int, typer.Option("--smooth", help="Trailing mean of the hashrate over N days (1 = none).")]
 
@@ -33,7 +36,10 @@ def hashprice_table(d: dict[str, Any]) -> str:
         ("USD per EH/s per day", fmt_num(d["usd_per_ehs_day"], 2) + _vs(d["mom_change_pct"], d["previous_month"])),
         ("USD per PH/s per day", fmt_num(d["usd_per_phs_day"], 2)),
         ("BTC per EH/s per day", fmt_num(d["btc_per_ehs_day"], 8)),
-        ("Network hashrate (EH/s)", fmt_num(d["hashrate_ehs"], 1) + _vs(d["hashrate_mom_change_pct"], d["previous_month"])),
+        (
+            "Network hashrate (EH/s)",
+            fmt_num(d["hashrate_ehs"], 1) + _vs(d["hashrate_mom_change_pct"], d["previous_month"]),
+        ),
         ("Fee share of reward", fmt_num(d["fee_share_pct"], 2, suffix="%")),
         ("Days", f"{d['days']} of {d['days_in_month']}"),
         ("Sources", f"network: {', '.join(d['network_sources'])}; price: {', '.join(d['price_sources'])}"),
@@ -45,7 +51,10 @@ def hashprice_table(d: dict[str, Any]) -> str:
 def btc_table(d: dict[str, Any]) -> str:
     rows = [
         ("Close", f"${fmt_num(d['close_usd'], 2)} on {d['close_date']}"),
-        ("Change in month", f"{fmt_num(d['change_pct'], 2, sign=True)}% (from ${fmt_num(d['open_usd'], 2)} on {d['open_date']})"),
+        (
+            "Change in month",
+            f"{fmt_num(d['change_pct'], 2, sign=True)}% (from ${fmt_num(d['open_usd'], 2)} on {d['open_date']})",
+        ),
         ("Change over 30 days", f"{fmt_num(d['change_30d_pct'], 2, sign=True)}%"),
         ("Low", f"${fmt_num(d['low_usd'], 2)} on {d['low_date']} ({d['low_high_basis']})"),
         ("High", f"${fmt_num(d['high_usd'], 2)} on {d['high_date']} ({d['low_high_basis']})"),
@@ -59,9 +68,22 @@ def btc_table(d: dict[str, Any]) -> str:
 
 
 NETWORK_COLUMNS = [
-    "date", "block_count", "difficulty", "hashrate_ehs", "subsidy_btc", "fees_btc", "revenue_btc",
-    "close_usd", "usd_per_ehs_day", "btc_per_ehs_day", "usd_per_phs_day", "fee_share_pct",
-    "estimator", "basis", "network_source", "price_source",
+    "date",
+    "block_count",
+    "difficulty",
+    "hashrate_ehs",
+    "subsidy_btc",
+    "fees_btc",
+    "revenue_btc",
+    "close_usd",
+    "usd_per_ehs_day",
+    "btc_per_ehs_day",
+    "usd_per_phs_day",
+    "fee_share_pct",
+    "estimator",
+    "basis",
+    "network_source",
+    "price_source",
 ]
 
 

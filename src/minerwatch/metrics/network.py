@@ -154,6 +154,7 @@ def pct_change(new: float | None, old: float | None) -> float | None:
 
 # -- frame level ---------------------------------------------------------------------------------
 
+
 def daily_hashprice(
     network: pl.DataFrame,
     prices: pl.DataFrame,
@@ -184,7 +185,8 @@ def daily_hashprice(
     hr_raw = hr_diff if estimator == "difficulty" else blocks / BLOCKS_PER_DAY * hr_diff
     df = df.with_columns(
         pl.when(has_blocks).then(hr_raw).otherwise(None).alias("hashrate_ehs_raw"),
-        pl.when(has_blocks).then(reward if basis == "realized" else BLOCKS_PER_DAY * reward / blocks)
+        pl.when(has_blocks)
+        .then(reward if basis == "realized" else BLOCKS_PER_DAY * reward / blocks)
         .otherwise(None)
         .alias("revenue_btc"),
     )
