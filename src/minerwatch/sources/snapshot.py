@@ -142,6 +142,4 @@ def load(store: Store) -> None:
         store.upsert("difficulty_epochs", ep, ["epoch", "source_id"])
         for module_name in EXTRA_LOADER_MODULES:
             importlib.import_module(module_name).load(store, now)
-        store.con.execute(
-            "INSERT INTO snapshot_loads VALUES (?, ?) ON CONFLICT DO NOTHING", [manifest_sha256(), now]
-        )
+        store.con.execute("INSERT INTO snapshot_loads VALUES (?, ?) ON CONFLICT DO NOTHING", [manifest_sha256(), now])
