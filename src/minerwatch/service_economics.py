@@ -1,0 +1,541 @@
+"""Mining economics for the front ends: month economics, breakeven, scenarios and grids, difficulty forecast/backtest.
+
+Revenue per EH/s per day is the hashprice of `minerwatch.service.network_daily` with the default
+estimator and basis (block-count hashrate, realized revenue: the luck-neutral "expected value of a
+unit of hashrate at the day's difficulty"); monthly figures are means over the month's days, as in
+`minerwatch.service.hashprice_month`. Every answer is a plain dict (JSON contract in docs/economics.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from minerwatch import service
+from minerwatch.errors import DataGap, InputError
+from minerwatch.metrics import difficulty as df
+from minerwatch.metrics import economics as ec
+from minerwatch.metrics import market as mk
+from minerwatch.metrics import network as nw
+from minerwatch.store import Store
+
+#: Days of block counts behind "the current block rate" used to date future heights.
+DEFAULT_BLOCK_RATE_DAYS = 28
+#: Progress points (share of an epoch's 2015 intervals) the backtest evaluates; 0.5 is the headline.
+BACKTEST_PROGRESS = (0.25, 0.5, 0.75, 0.9, 1.0)
+#: Default price multiples and power prices of the scenario grid.
+GRID_PRICE_MULTIPLES = (0.5, 0.75, 1.0, 1.25, 1.5)
+GRID_POWER_USD_KWH = (0.03, 0.04, 0.05, 0.06, 0.07, 0.08)
+REVENUE_BASIS = (
+    "hashprice: mean over the month's days of realized revenue (subsidy + fees) x BTC close / "
+    "block-count hashrate (estimator blockcount, basis realized), after the pool fee"
+)
+
+
+def _r(value: float | int | None, ndigits: int) -> float | None:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return None
+    return round(float(value), ndigits)
+
+
+# -- input checks -----------------------------------------------------------------------------------
+
+
+def _positive(value: float, flag: str, example: str) -> float:
+    if value is None or not isinstance(value, int | float) or math.isnan(value) or value <= 0:
+        raise InputError(f"{flag} must be a positive number ({example}), got {value!r}")
+    return float(value)
+
+
+def _non_negative(value: float, flag: str, example: str) -> float:
+    if value is None or not isinstance(value, int | float) or math.isnan(value) or value < 0:
+        raise InputError(f"{flag} must be zero or a positive number ({example}), got {value!r}")
+    return float(value)
+
+
+def _percent(value: float, flag: str) -> float:
+    if value is None or not isinstance(value, int | float) or math.isnan(value) or not 0 <= value < 100:
+        raise InputError(f"{flag} must be a percent from 0 to below 100 (e.g. 2 for 2%), got {value!r}")
+    return float(value)
+
+
+def _check_fleet(efficiency_jth: float, power_usd_kwh: float | None, opex_usd_kwh: float, pool_fee_pct: float) -> None:
+    _positive(efficiency_jth, "--efficiency-jth", "the fleet's joules per terahash, e.g. 26")
+    if power_usd_kwh is not None:
+        _positive(power_usd_kwh, "--power-usd-kwh", "USD per kWh, e.g. 0.04")
+    _non_negative(opex_usd_kwh, "--opex-usd-kwh", "hosting/maintenance in USD per kWh, e.g. 0.01")
+    _percent(pool_fee_pct, "--pool-fee-pct")
+
+
+# -- month economics --------------------------------------------------------------------------------
+
+
+def _month_summary(store: Store, month: str) -> dict:
+    first, last = service.parse_month(month)
+    daily = service.network_daily(store, first, last)
+    summary = nw.period_summary(daily)
+    if not summary["days"]:
+        r = service.data_range(store)
+        raise DataGap(
+            f"no day in {month} has both network facts and a BTC price; complete days cover "
+            f"{r['network_first']} to {min(r['network_last'], r['prices_last'])}"
+        )
+    summary["daily"] = daily.filter(pl.col("usd_per_ehs_day").is_not_null())
+    return summary
+
+
+def _fleet_figures(
+    hashprice_usd: float,
+    btc_per_ehs_day: float,
+    *,
+    efficiency_jth: float,
+    power_usd_kwh: float,
+    opex_usd_kwh: float,
+    pool_fee_pct: float,
+) -> dict[str, float | None]:
+    revenue = ec.net_revenue_usd_per_ehs_day(hashprice_usd, pool_fee_pct)
+    cost = ec.power_cost_usd_per_ehs_day(efficiency_jth, power_usd_kwh, opex_usd_kwh)
+    return {
+        "revenue": revenue,
+        "cost": cost,
+        "profit": ec.gross_profit_usd_per_ehs_day(revenue, cost),
+        "margin": ec.gross_margin_pct(revenue, cost),
+        "breakeven": ec.breakeven_power_usd_kwh(revenue, efficiency_jth, opex_usd_kwh),
+        "cost_per_btc": ec.cost_per_btc_usd(cost, btc_per_ehs_day, pool_fee_pct) if btc_per_ehs_day > 0 else None,
+    }
+
+
+def economics_month(
+    store: Store,
+    month: str,
+    *,
+    efficiency_jth: float,
+    power_usd_kwh: float,
+    opex_usd_kwh: float = 0.0,
+    pool_fee_pct: float = 0.0,
+    machine_usd_per_th: float | None = None,
+) -> dict:
+    """Gross profit per EH/s per day of a fleet in a month, its margin, breakeven power, cost per BTC, MoM change."""
+    _check_fleet(efficiency_jth, power_usd_kwh, opex_usd_kwh, pool_fee_pct)
+    if machine_usd_per_th is not None:
+        _positive(machine_usd_per_th, "--machine-usd-per-th", "machine price in USD per TH/s, e.g. 15")
+    fleet = dict(
+        efficiency_jth=efficiency_jth, power_usd_kwh=power_usd_kwh, opex_usd_kwh=opex_usd_kwh, pool_fee_pct=pool_fee_pct
+    )
+    cur = _month_summary(store, month)
+    f = _fleet_figures(cur["usd_per_ehs_day"], cur["btc_per_ehs_day"], **fleet)
+    prev_month = mk.previous_month(month)
+    try:
+        prev = _month_summary(store, prev_month)
+        pf: dict[str, float | None] = _fleet_figures(prev["usd_per_ehs_day"], prev["btc_per_ehs_day"], **fleet)
+    except DataGap:
+        pf = {"profit": None}
+    daily_revenue = cur["daily"]["usd_per_ehs_day"] * (1.0 - pool_fee_pct / 100.0)
+    first, last = service.parse_month(month)
+    out = {
+        "month": month,
+        "efficiency_jth": efficiency_jth,
+        "power_usd_kwh": power_usd_kwh,
+        "revenue_usd_per_ehs_day": _r(f["revenue"], 2),
+        "cost_usd_per_ehs_day": _r(f["cost"], 2),
+        "gross_profit_usd_per_ehs_day": _r(f["profit"], 2),
+        "gross_margin_pct": _r(f["margin"], 2),
+        "breakeven_power_usd_kwh": _r(f["breakeven"], 5),
+        "cost_per_btc_usd": _r(f["cost_per_btc"], 2),
+        "mom_change_pct": _r(ec.change_pct_abs_base(f["profit"], pf["profit"]), 2),
+        # Beyond the contract: the inputs and intermediate figures a reader needs to check the result.
+        "opex_usd_kwh": opex_usd_kwh,
+        "pool_fee_pct": pool_fee_pct,
+        "hashprice_usd_per_ehs_day": _r(cur["usd_per_ehs_day"], 2),
+        "btc_per_ehs_day": _r(cur["btc_per_ehs_day"], 8),
+        "power_kw_per_ehs": _r(ec.power_kw_per_ehs(efficiency_jth), 3),
+        "kwh_per_ehs_day": _r(ec.kwh_per_ehs_day(efficiency_jth), 3),
+        "gross_profit_usd_per_phs_day": _r(f["profit"] / 1000.0 if f["profit"] is not None else None, 4),
+        "days": cur["days"],
+        "days_in_month": (last - first).days + 1,
+        "days_profitable": int((daily_revenue > f["cost"]).sum()),
+        "previous_month": prev_month,
+        "previous_gross_profit_usd_per_ehs_day": _r(pf["profit"], 2),
+        "payback_days": None,
+        "machine_usd_per_th": machine_usd_per_th,
+        "revenue_basis": REVENUE_BASIS,
+        "mom_change_basis": "percent change of gross profit against |previous month|",
+    }
+    if machine_usd_per_th is not None:
+        out["payback_days"] = _r(ec.payback_days(machine_usd_per_th, f["profit"]), 1)  # type: ignore[arg-type]
+    return out
+
+
+# -- breakeven on a day -----------------------------------------------------------------------------
+
+
+def breakeven(
+    store: Store,
+    day: date | None = None,
+    *,
+    efficiency_jth: float,
+    opex_usd_kwh: float = 0.0,
+    pool_fee_pct: float = 0.0,
+) -> dict:
+    """Power price at which a fleet of `efficiency_jth` stops paying on `day` (default: the latest day)."""
+    _check_fleet(efficiency_jth, None, opex_usd_kwh, pool_fee_pct)
+    if day is None:
+        r = service.data_range(store)
+        if r["network_last"] is None or r["prices_last"] is None:
+            raise DataGap("the store holds no network data or prices; run `minerwatch sync`")
+        day = min(r["network_last"], r["prices_last"])
+    daily = service.network_daily(store, day, day).filter(pl.col("usd_per_ehs_day").is_not_null())
+    if daily.height == 0:
+        r = service.data_range(store)
+        raise DataGap(
+            f"no hashprice on {day} (needs network facts and a BTC close); complete days cover "
+            f"{r['network_first']} to {min(r['network_last'], r['prices_last'])}"
+        )
+    row = daily.row(0, named=True)
+    revenue = ec.net_revenue_usd_per_ehs_day(row["usd_per_ehs_day"], pool_fee_pct)
+    kwh = ec.kwh_per_ehs_day(efficiency_jth)
+    return {
+        "date": day,
+        "efficiency_jth": efficiency_jth,
+        "breakeven_power_usd_kwh": _r(ec.breakeven_power_usd_kwh(revenue, efficiency_jth, opex_usd_kwh), 5),
+        "revenue_usd_per_ehs_day": _r(revenue, 2),
+        "hashprice_usd_per_ehs_day": _r(row["usd_per_ehs_day"], 2),
+        "kwh_per_ehs_day": _r(kwh, 3),
+        "opex_usd_kwh": opex_usd_kwh,
+        "pool_fee_pct": pool_fee_pct,
+        "close_usd": _r(row["close_usd"], 2),
+        "hashrate_ehs": _r(row["hashrate_ehs"], 2),
+        "formula": "revenue after pool fee / kWh per EH/s per day - opex per kWh",
+        "revenue_basis": "the day's hashprice (estimator blockcount, basis realized)",
+    }
+
+
+# -- scenarios ----------------------------------------------------------------------------------------
+
+
+def _chain_tip(store: Store, rate_days: int) -> dict:
+    """Last day with blocks, its last height, and the mean blocks per day over the `rate_days` days to it."""
+    net = store.query(
+        "SELECT date, block_count, last_height FROM network_daily WHERE block_count > 0 AND last_height IS NOT NULL "
+        "QUALIFY row_number() OVER (PARTITION BY date ORDER BY "
+        + service._priority_case(service.NETWORK_SOURCE_PRIORITY)
+        + ") = 1 ORDER BY date DESC LIMIT ?",
+        [rate_days],
+    )
+    if net.height == 0:
+        raise DataGap("the store holds no block heights; run `minerwatch sync` or re-create the store")
+    last_date = net["date"][0]
+    first_date = net["date"][-1]
+    span_days = (last_date - first_date).days + 1
+    return {
+        "last_date": last_date,
+        "last_height": int(net["last_height"][0]),
+        "blocks_per_day": float(net["block_count"].sum()) / span_days,
+        "rate_first_date": first_date,
+    }
+
+
+def _scenario_core(
+    store: Store, *, price_usd: float, hashrate_ehs: float, fee_share_pct: float, on: date, block_rate_days: int
+) -> dict[str, Any]:
+    _positive(price_usd, "--price", "BTC price in USD, e.g. 70000")
+    _positive(hashrate_ehs, "--hashrate-ehs", "network hashrate in EH/s, e.g. 900")
+    _percent(fee_share_pct, "--fee-share-pct")
+    if not 1 <= block_rate_days <= 365:
+        raise InputError(f"--block-rate-days must be between 1 and 365, got {block_rate_days}")
+    tip = _chain_tip(store, block_rate_days)
+    if on <= tip["last_date"]:
+        raise InputError(
+            f"scenario date {on} is not after the last day of data ({tip['last_date']}); scenarios project "
+            f"forward: give a later --date, or use `minerwatch breakeven --date` / `minerwatch economics` for past days"
+        )
+    rate = tip["blocks_per_day"]
+    first_h, last_h = ec.scenario_day_heights(tip["last_height"], tip["last_date"], on, rate)
+    subsidy = ec.scenario_mean_subsidy_btc(first_h, last_h)
+    btc = ec.scenario_btc_per_ehs_day(subsidy, fee_share_pct, hashrate_ehs)
+    usd = ec.scenario_hashprice_usd_per_ehs_day(price_usd, hashrate_ehs, fee_share_pct, subsidy)
+    halving = nw.next_halving_height(tip["last_height"])
+    halving_date = ec.estimated_date_of_height(tip["last_height"], tip["last_date"], halving, rate)
+    return {
+        "date": on,
+        "price_usd": price_usd,
+        "hashrate_ehs": hashrate_ehs,
+        "fee_share_pct": fee_share_pct,
+        "hashprice_usd_per_ehs_day": _r(usd, 2),
+        "hashprice_usd_per_phs_day": _r(usd / 1000.0, 4),
+        "btc_per_ehs_day": _r(btc, 8),
+        "estimated_height": last_h,
+        "day_first_height": first_h,
+        "subsidy_btc": _r(subsidy, 8),
+        "reward_btc_per_block": _r(ec.reward_btc_per_block(subsidy, fee_share_pct), 8),
+        "crosses_halving_that_day": nw.subsidy_btc(first_h) != nw.subsidy_btc(last_h),
+        "halvings_before_date": (last_h // nw.HALVING_INTERVAL_BLOCKS)
+        - (tip["last_height"] // nw.HALVING_INTERVAL_BLOCKS),
+        "next_halving_height": halving,
+        "next_halving_estimated_date": halving_date,
+        "data_last_date": tip["last_date"],
+        "data_last_height": tip["last_height"],
+        "block_rate_per_day": _r(rate, 3),
+        "block_rate_basis": f"mean blocks per day {tip['rate_first_date']} to {tip['last_date']}",
+        "formula": "144 blocks x subsidy(height) / (1 - fee share) x price / hashrate",
+        "_usd": usd,
+        "_btc": btc,
+    }
+
+
+def scenario(
+    store: Store,
+    *,
+    price_usd: float,
+    hashrate_ehs: float,
+    fee_share_pct: float,
+    on: date,
+    efficiency_jth: float | None = None,
+    power_usd_kwh: float | None = None,
+    opex_usd_kwh: float = 0.0,
+    pool_fee_pct: float = 0.0,
+    block_rate_days: int = DEFAULT_BLOCK_RATE_DAYS,
+) -> dict:
+    """Hashprice on a future day given price, network hashrate and fee share; subsidy from the estimated height."""
+    core = _scenario_core(
+        store,
+        price_usd=price_usd,
+        hashrate_ehs=hashrate_ehs,
+        fee_share_pct=fee_share_pct,
+        on=on,
+        block_rate_days=block_rate_days,
+    )
+    usd, btc = core.pop("_usd"), core.pop("_btc")
+    if power_usd_kwh is not None and efficiency_jth is None:
+        raise InputError("--power-usd-kwh needs --efficiency-jth (the fleet's J/TH, e.g. 26)")
+    if efficiency_jth is not None:
+        _check_fleet(efficiency_jth, power_usd_kwh, opex_usd_kwh, pool_fee_pct)
+        revenue = ec.net_revenue_usd_per_ehs_day(usd, pool_fee_pct)
+        core["efficiency_jth"] = efficiency_jth
+        core["pool_fee_pct"] = pool_fee_pct
+        core["opex_usd_kwh"] = opex_usd_kwh
+        core["breakeven_power_usd_kwh"] = _r(ec.breakeven_power_usd_kwh(revenue, efficiency_jth, opex_usd_kwh), 5)
+        if power_usd_kwh is not None:
+            f = _fleet_figures(
+                usd,
+                btc,
+                efficiency_jth=efficiency_jth,
+                power_usd_kwh=power_usd_kwh,
+                opex_usd_kwh=opex_usd_kwh,
+                pool_fee_pct=pool_fee_pct,
+            )
+            core["power_usd_kwh"] = power_usd_kwh
+            core["revenue_usd_per_ehs_day"] = _r(f["revenue"], 2)
+            core["cost_usd_per_ehs_day"] = _r(f["cost"], 2)
+            core["gross_profit_usd_per_ehs_day"] = _r(f["profit"], 2)
+            core["gross_margin_pct"] = _r(f["margin"], 2)
+            core["cost_per_btc_usd"] = _r(f["cost_per_btc"], 2)
+    return core
+
+
+def scenario_grid(
+    store: Store,
+    *,
+    price_usd: float,
+    hashrate_ehs: float,
+    fee_share_pct: float,
+    on: date,
+    efficiency_jth: float,
+    prices_usd: Sequence[float] | None = None,
+    power_prices_usd_kwh: Sequence[float] | None = None,
+    opex_usd_kwh: float = 0.0,
+    pool_fee_pct: float = 0.0,
+    block_rate_days: int = DEFAULT_BLOCK_RATE_DAYS,
+) -> dict:
+    """Gross margin (%) of a fleet over BTC price x power price, on a scenario day (hashrate, fee share fixed)."""
+    _check_fleet(efficiency_jth, None, opex_usd_kwh, pool_fee_pct)
+    prices = list(prices_usd) if prices_usd else [round(price_usd * m, 2) for m in GRID_PRICE_MULTIPLES]
+    powers = list(power_prices_usd_kwh) if power_prices_usd_kwh else list(GRID_POWER_USD_KWH)
+    if len(prices) > 50 or len(powers) > 50:
+        raise InputError(f"a grid has at most 50 prices and 50 power prices; got {len(prices)} x {len(powers)}")
+    for p in prices:
+        _positive(p, "--prices", "BTC prices in USD, comma-separated, e.g. 50000,70000")
+    for w in powers:
+        _positive(w, "--power-prices", "USD per kWh, comma-separated, e.g. 0.03,0.05")
+    core = _scenario_core(
+        store,
+        price_usd=price_usd,
+        hashrate_ehs=hashrate_ehs,
+        fee_share_pct=fee_share_pct,
+        on=on,
+        block_rate_days=block_rate_days,
+    )
+    btc = core.pop("_btc")
+    core.pop("_usd")
+    cells = []
+    for p in prices:
+        revenue = ec.net_revenue_usd_per_ehs_day(btc * p, pool_fee_pct)
+        for w in powers:
+            cost = ec.power_cost_usd_per_ehs_day(efficiency_jth, w, opex_usd_kwh)
+            cells.append(
+                {
+                    "price_usd": p,
+                    "power_usd_kwh": w,
+                    "gross_margin_pct": _r(ec.gross_margin_pct(revenue, cost), 2),
+                    "gross_profit_usd_per_ehs_day": _r(revenue - cost, 2),
+                }
+            )
+    core.update(
+        efficiency_jth=efficiency_jth,
+        opex_usd_kwh=opex_usd_kwh,
+        pool_fee_pct=pool_fee_pct,
+        prices_usd=prices,
+        power_prices_usd_kwh=powers,
+        cells=cells,
+    )
+    return core
+
+
+# -- difficulty ---------------------------------------------------------------------------------------
+
+
+def _clock(store: Store, until: date | None = None) -> df.BlockClock:
+    net = service.network_facts(store, None, until)
+    return df.BlockClock(net["date"].to_list(), net["first_height"].to_list(), net["block_count"].to_list())
+
+
+def _epoch_difficulties(store: Store) -> dict[int, float]:
+    ep = store.query(
+        "SELECT epoch, difficulty FROM difficulty_epochs "
+        "QUALIFY row_number() OVER (PARTITION BY epoch ORDER BY CASE source_id WHEN 'electrum' THEN 0 ELSE 1 END) = 1 "
+        "ORDER BY epoch"
+    )
+    return dict(zip(ep["epoch"].to_list(), ep["difficulty"].to_list(), strict=True))
+
+
+def _backtest_rows(store: Store, progress: Sequence[float], since: date | None) -> list[df.BacktestRow]:
+    rows = df.backtest_epochs(_clock(store), _epoch_difficulties(store), progress)
+    return [r for r in rows if since is None or r.end_date >= since]
+
+
+def difficulty_forecast(
+    store: Store, as_of: date | None = None, *, backtest_since: date | None = date(2016, 1, 1)
+) -> dict:
+    """The next retarget: height, estimated date, expected change (4x clamp, 2015 intervals) and its uncertainty."""
+    r = service.data_range(store)
+    if r["network_last"] is None:
+        raise DataGap("the store holds no network data; run `minerwatch sync` or re-create the store")
+    if as_of is None:
+        as_of = r["network_last"]
+    if as_of < r["network_first"] or as_of > r["network_last"]:
+        raise InputError(f"--as-of {as_of} is outside the network data ({r['network_first']} to {r['network_last']})")
+    clock = _clock(store, as_of)
+    height = clock.last_height
+    if height is None:
+        raise DataGap(f"no blocks on or before {as_of}")
+    epoch = df.epoch_of_height(height)
+    start = epoch * nw.RETARGET_INTERVAL_BLOCKS
+    k = height - start
+    nxt = df.next_retarget_height(height)
+    if k < 1:
+        raise DataGap(
+            f"block {height} (end of {as_of}) is the first of epoch {epoch}: no interval to extrapolate from yet; "
+            f"use --as-of a day later"
+        )
+    t_now = clock.seconds(height)
+    elapsed = t_now - clock.seconds(start)
+    diffs = _epoch_difficulties(store)
+    cur_d = diffs.get(epoch)
+    f = df.forecast_adjustment(elapsed, k, cur_d)
+    remaining = nxt - height
+    eta = t_now + remaining * f.mean_interval_seconds
+    eta_sd = df.remaining_time_sd_seconds(f.mean_interval_seconds, k, remaining)
+    progress = k / df.MEASURED_INTERVALS
+    bt = df.error_stats(_backtest_rows(store, [progress], backtest_since))
+    return {
+        "as_of": as_of,
+        "height": height,
+        "epoch": epoch,
+        "epoch_first_height": start,
+        "blocks_into_epoch": k + 1,
+        "intervals_so_far": k,
+        "next_retarget_height": nxt,
+        "blocks_remaining": remaining,
+        "estimated_retarget_date": df.seconds_to_datetime(eta).date(),
+        "estimated_retarget_utc": df.seconds_to_datetime(round(eta)),
+        "retarget_date_sd_hours": _r(eta_sd / 3600.0, 1),
+        "retarget_date_range95": [
+            df.seconds_to_datetime(eta - 1.96 * eta_sd).date(),
+            df.seconds_to_datetime(eta + 1.96 * eta_sd).date(),
+        ],
+        "current_difficulty": _r(cur_d, 0),
+        "expected_change_pct": _r(f.pct, 2),
+        "expected_difficulty": _r(cur_d * f.ratio, 0) if cur_d else None,
+        "change_sd_pct": _r(f.sd_pct, 2),
+        "change_range68_pct": [_r(f.low68_pct, 2), _r(f.high68_pct, 2)],
+        "change_range95_pct": [_r(f.low95_pct, 2), _r(f.high95_pct, 2)],
+        "mean_block_interval_seconds": _r(f.mean_interval_seconds, 1),
+        "projected_timespan_days": _r(f.projected_timespan_seconds / df.SECONDS_PER_DAY, 3),
+        "clamped": f.clamped,
+        "backtest_epochs": bt.get("epochs"),
+        "backtest_median_abs_error_pp": _r(bt.get("median_abs_error_pp"), 2),  # type: ignore[arg-type]
+        "backtest_p90_abs_error_pp": _r(bt.get("p90_abs_error_pp"), 2),  # type: ignore[arg-type]
+        "backtest_since": backtest_since,
+        "method": (
+            "ratio = 1,209,600 s / (elapsed x 2015 / intervals so far), timespan clamped to [1/4, 4] x two weeks; "
+            "block times interpolated within UTC days from daily block counts; uncertainty: Poisson block arrivals "
+            "at constant hashrate (sd of the span = sqrt(m / (2015 k)) with k intervals seen, m to come); "
+            "backtest error: the same forecast at the same epoch progress over past epochs"
+        ),
+    }
+
+
+def difficulty_backtest(
+    store: Store, *, since: date | None = None, progress: Sequence[float] = BACKTEST_PROGRESS
+) -> dict:
+    """Error statistics of the forecast over the snapshot's epochs at several points of epoch progress."""
+    for p in progress:
+        if not 0 < p <= 1:
+            raise InputError(f"progress points must be in (0, 1], got {p!r}")
+    rows = _backtest_rows(store, progress, since)
+    if not rows:
+        raise DataGap(f"no complete epoch with a known next difficulty{' since ' + str(since) if since else ''}")
+    points = []
+    for p in progress:
+        stats = df.error_stats([r for r in rows if r.progress == p])
+        points.append({"progress": p, **{k: (_r(v, 3) if isinstance(v, float) else v) for k, v in stats.items()}})
+    epochs = sorted({r.epoch for r in rows})
+    mid = next((pt for pt in points if pt["progress"] == 0.5), None)
+    floor = next((pt for pt in points if pt["progress"] == 1.0), None)
+    return {
+        "since": since,
+        "first_epoch": epochs[0],
+        "last_epoch": epochs[-1],
+        "epochs": len(epochs),
+        "mid_epoch_median_abs_error_pp": mid["median_abs_error_pp"] if mid else None,
+        "proxy_floor_median_abs_error_pp": floor["median_abs_error_pp"] if floor else None,
+        "points": points,
+        "method": (
+            "for each complete epoch, predict the adjustment after progress x 2015 intervals from interpolated block "
+            "times and compare with the next epoch's real difficulty (Electrum targets); error in percentage points; "
+            "progress 1.0 measures the block-time proxy itself"
+        ),
+    }
+
+
+def epoch_rows(store: Store, *, since: date | None = None, progress: float = 0.5) -> pl.DataFrame:
+    """Per-epoch backtest rows at one progress point (for charts and CSV)."""
+    rows = _backtest_rows(store, [progress], since)
+    return pl.DataFrame(
+        [
+            {
+                "epoch": r.epoch,
+                "end_date": r.end_date,
+                "progress": r.progress,
+                "predicted_pct": r.predicted_pct,
+                "actual_pct": r.actual_pct,
+                "error_pp": r.error_pct,
+                "stated_sd_pp": r.sd_pct,
+            }
+            for r in rows
+        ]
+    )
