@@ -229,17 +229,24 @@ def period_summary(daily: pl.DataFrame) -> dict[str, float | int | None]:
     d = daily.filter(pl.col("usd_per_ehs_day").is_not_null())
     if d.height == 0:
         return {"days": 0}
-    fees = d["fees_btc"].sum()
-    reward = fees + d["subsidy_btc"].sum()
+
+    def total(col: str) -> float:
+        return float(d[col].sum())
+
+    def mean(col: str) -> float:
+        return total(col) / d.height
+
+    fees = total("fees_btc")
+    reward = fees + total("subsidy_btc")
     return {
         "days": d.height,
-        "usd_per_ehs_day": d["usd_per_ehs_day"].mean(),
-        "btc_per_ehs_day": d["btc_per_ehs_day"].mean(),
-        "usd_per_phs_day": d["usd_per_phs_day"].mean(),
-        "hashrate_ehs": d["hashrate_ehs"].mean(),
-        "difficulty": d["difficulty"].mean(),
+        "usd_per_ehs_day": mean("usd_per_ehs_day"),
+        "btc_per_ehs_day": mean("btc_per_ehs_day"),
+        "usd_per_phs_day": mean("usd_per_phs_day"),
+        "hashrate_ehs": mean("hashrate_ehs"),
+        "difficulty": mean("difficulty"),
         "fee_share_pct": 100.0 * fees / reward if reward else None,
-        "blocks": int(d["block_count"].sum()),
-        "subsidy_btc": d["subsidy_btc"].sum(),
+        "blocks": int(total("block_count")),
+        "subsidy_btc": total("subsidy_btc"),
         "fees_btc": fees,
-    }  # type: ignore[return-value]
+    }
