@@ -1,0 +1,31 @@
+"""`minerwatch serve`: the JSON API and the dashboard over HTTP (FastAPI + uvicorn)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from minerwatch.commands.common import DbOption
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: Annotated[
+            str, typer.Option("--host", help="Address to bind; 127.0.0.1 keeps it on this machine.")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
+        db: DbOption = None,
+    ) -> None:
+        """Serve the dashboard at / and the JSON API at /api/v1 (OpenAPI at /docs), read-only.
+
+        Example: minerwatch serve --port 8000   (then open http://127.0.0.1:8000/)
+        """
+        import uvicorn
+
+        from minerwatch.api import create_app
+
+        application = create_app(db)
+        typer.echo(f"minerwatch: serving {application.state.gate.path} at http://{host}:{port}/ (Ctrl-C stops)")
+        uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)

@@ -1,0 +1,1 @@
+"""The dashboard: Jinja2 templates, static CSS and server-rendered SVG charts (no JavaScript needed)."""

@@ -1,0 +1,89 @@
+"""The dashboard's HTML routes: server-rendered Jinja2 pages that work with JavaScript off."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from minerwatch.errors import InputError, MinerwatchError
+from minerwatch.output import fmt_num
+from minerwatch.store import Store
+
+HTML_CACHE_CONTROL = "no-cache"
+
+
+def _num(value: Any, decimals: int = 2, sign: bool = False) -> str:
+    return fmt_num(value, decimals, sign=sign)
+
+
+def _raw(value: Any) -> str:
+    """The value as the JSON API writes it (floats by repr, None as empty), for data-value attributes."""
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def environment() -> Environment:
+    """The Jinja2 environment of the dashboard templates (autoescaped; figures formatted like the CLI)."""
+    env = Environment(
+        loader=PackageLoader("minerwatch.web", "templates"),
+        autoescape=select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["raw"] = _raw
+    return env
+
+
+def parse_float_param(value: str | None, name: str) -> float | None:
+    """A form field as float: empty -> None; InputError naming the field otherwise."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        out = float(value)
+    except ValueError:
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(out):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+    return out
+
+
+def register_pages(app: FastAPI, *, answer: Callable[..., Response], gate: Any) -> None:
+    """Add the dashboard routes to the API app."""
+    env = environment()
+
+    def error_page(exc: MinerwatchError, month: str | None) -> HTMLResponse:
+        from minerwatch.api import error_status
+
+        status, code = error_status(exc)
+        html = env.get_template("error.html").render(message=str(exc), code=code, status=status, month=month)
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard(
+        request: Request,
+        month: str | None = None,
+        efficiency_jth: str | None = None,
+        power_usd_kwh: str | None = None,
+    ) -> Response:
+        """The month's dashboard: hashprice and hashrate, BTC, the basket, economics, link to the note."""
+        from minerwatch.web.dashboard import dashboard_context
+
+        try:
+            eff = parse_float_param(efficiency_jth, "efficiency_jth")
+            power = parse_float_param(power_usd_kwh, "power_usd_kwh")
+            chosen = month.strip() if month and month.strip() else None
+
+            def build(store: Store) -> tuple[bytes, str]:
+                ctx = dashboard_context(store, chosen, efficiency_jth=eff, power_usd_kwh=power)
+                return env.get_template("dashboard.html").render(**ctx).encode(), "text/html; charset=utf-8"
+
+            return answer(request, build, cache_control=HTML_CACHE_CONTROL)
+        except MinerwatchError as exc:
+            return error_page(exc, month)
