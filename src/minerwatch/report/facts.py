@@ -1,0 +1,799 @@
+"""The facts of the monthly note: every figure with value, unit, text, formula, inputs and provenance.
+
+`gather` calls the service functions once; `facts_from` turns their answers into the facts dict
+(the content of facts.json and of /api/v1/report/{month}). A figure looks like
+
+    {"value": 54372.05, "unit": "USD per EH/s per day", "text": "$54,372",
+     "formula": "...", "inputs": {...}, "sources": [{"table", "source_id", "payload_sha256",
+     "first_date", "last_date", "rows"}]}
+
+`text` is exactly how the note prints the number (see `report.fmt`); `sources` are the store rows
+the figure was computed from, by source and payload hash.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+import polars as pl
+
+from minerwatch import service
+from minerwatch.errors import DataGap
+from minerwatch.metrics import market as mk
+from minerwatch.report import fmt
+from minerwatch.report.defaults import CHART_WINDOW_MONTHS, DEFAULT_EFFICIENCY_JTH, DEFAULT_POWER_USD_KWH
+from minerwatch.store import Store
+
+__all__ = ["CHART_WINDOW_MONTHS", "DEFAULT_EFFICIENCY_JTH", "DEFAULT_POWER_USD_KWH", "build_facts", "figure", "gather"]
+FACTS_VERSION = 1
+
+
+@dataclass
+class Inputs:
+    """The service answers one note is made from (None + a reason when a section has no data)."""
+
+    month: str
+    hp: dict[str, Any]
+    hp_prev: dict[str, Any] | None
+    btc: dict[str, Any]
+    basket: dict[str, Any] | None
+    econ: dict[str, Any] | None
+    efficiency_jth: float
+    power_usd_kwh: float
+    default_fleet: bool
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+def _optional_service(module: str, func: str) -> Any:
+    """A service function from a module that may not be installed in this build, or None."""
+    try:
+        mod = importlib.import_module(f"minerwatch.{module}")
+    except ImportError:
+        return None
+    return getattr(mod, func, None)
+
+
+def gather(
+    store: Store,
+    month: str,
+    *,
+    efficiency_jth: float = DEFAULT_EFFICIENCY_JTH,
+    power_usd_kwh: float = DEFAULT_POWER_USD_KWH,
+) -> Inputs:
+    """Call every service the note needs; network and BTC are required, equities and economics optional."""
+    service.parse_month(month)
+    _check_positive(efficiency_jth, "--efficiency-jth", "J/TH, e.g. 20")
+    _check_positive(power_usd_kwh, "--power-usd-kwh", "USD per kWh, e.g. 0.05")
+    hp = service.hashprice_month(store, month)  # DataGap here: the month is outside the data
+    btc = service.btc_month(store, month)
+    try:
+        hp_prev: dict[str, Any] | None = service.hashprice_month(store, mk.previous_month(month))
+    except DataGap:
+        hp_prev = None
+    missing: dict[str, str] = {}
+
+    basket = None
+    basket_month = _optional_service("service_basket", "basket_month")
+    if basket_month is None:
+        missing["equities"] = "this build of minerwatch has no miner-equities service"
+    else:
+        try:
+            basket = basket_month(store, month)
+        except DataGap as exc:
+            missing["equities"] = str(exc)
+
+    econ = None
+    economics_month = _optional_service("service_economics", "economics_month")
+    if economics_month is None:
+        missing["economics"] = "this build of minerwatch has no mining-economics service"
+    else:
+        try:
+            econ = economics_month(store, month, efficiency_jth=efficiency_jth, power_usd_kwh=power_usd_kwh)
+        except DataGap as exc:
+            missing["economics"] = str(exc)
+    default_fleet = efficiency_jth == DEFAULT_EFFICIENCY_JTH and power_usd_kwh == DEFAULT_POWER_USD_KWH
+    return Inputs(month, hp, hp_prev, btc, basket, econ, efficiency_jth, power_usd_kwh, default_fleet, missing)
+
+
+def _check_positive(value: float, flag: str, what: str, *, allow_zero: bool = False) -> None:
+    from minerwatch.errors import InputError
+
+    bad = value != value or value < 0 or (value == 0 and not allow_zero)  # NaN, negative, zero
+    if bad:
+        raise InputError(
+            f"{flag} must be a {'non-negative' if allow_zero else 'positive'} number ({what}); got {value!r}"
+        )
+
+
+# -- provenance --------------------------------------------------------------------------------------
+
+
+def _provenance(frame: pl.DataFrame, table: str, date_col: str = "date") -> list[dict[str, Any]]:
+    """Rows of a frame grouped by (source_id, payload_sha256) with their date range and count."""
+    if frame.height == 0:
+        return []
+    g = (
+        frame.group_by("source_id", "payload_sha256")
+        .agg(pl.col(date_col).min().alias("first"), pl.col(date_col).max().alias("last"), pl.len().alias("rows"))
+        .sort("source_id", "first")
+    )
+    return [
+        {
+            "table": table,
+            "source_id": r["source_id"],
+            "payload_sha256": r["payload_sha256"],
+            "first_date": _iso(r["first"]),
+            "last_date": _iso(r["last"]),
+            "rows": int(r["rows"]),
+        }
+        for r in g.iter_rows(named=True)
+    ]
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _table_provenance(store: Store, table: str, where: str, params: list[Any], date_col: str = "date") -> list[dict]:
+    frame = store.query(f"SELECT source_id, payload_sha256, {date_col} FROM {table} WHERE {where}", params)
+    return _provenance(frame, table, date_col)
+
+
+@dataclass
+class _Prov:
+    network: list[dict]
+    prices: list[dict]
+    network_prev: list[dict]
+    prices_prev: list[dict]
+    closes_history: list[dict]
+    ohlc: list[dict]
+    equities: list[dict]
+
+
+def _gather_provenance(store: Store, inp: Inputs) -> _Prov:
+    first, last = service.parse_month(inp.month)
+    pfirst, plast = service.parse_month(mk.previous_month(inp.month))
+    ohlc: list[dict] = []
+    if inp.btc.get("low_high_basis") == "intraday":
+        o = service.btc_ohlc(store, first, last)
+        for sid in sorted(set(o["source_id"].to_list())):
+            ohlc += _table_provenance(
+                store,
+                "btc_prices_daily",
+                "source_id = ? AND date BETWEEN ? AND ? AND high_usd IS NOT NULL",
+                [sid, first, last],
+            )
+    equities: list[dict] = []
+    if inp.basket is not None:
+        tickers = sorted({m["ticker"] for m in inp.basket.get("members", []) if m.get("ticker")})
+        if tickers:
+            marks = ", ".join("?" for _ in tickers)
+            # The month's prices, the close before it (its start), and every shares fact up to its end.
+            equities += _table_provenance(
+                store,
+                "equity_prices_daily",
+                f"ticker IN ({marks}) AND date BETWEEN ? AND ?",
+                [*tickers, first - timedelta(days=10), last],
+            )
+            equities += _table_provenance(
+                store, "shares_facts", f"ticker IN ({marks}) AND as_of_date <= ?", [*tickers, last], "as_of_date"
+            )
+    return _Prov(
+        network=_provenance(service.network_facts(store, first, last), "network_daily"),
+        prices=_provenance(service.btc_closes(store, first, last), "btc_prices_daily"),
+        network_prev=_provenance(service.network_facts(store, pfirst, plast), "network_daily") if inp.hp_prev else [],
+        prices_prev=_provenance(service.btc_closes(store, pfirst, plast), "btc_prices_daily") if inp.hp_prev else [],
+        closes_history=_provenance(service.btc_closes(store, None, last), "btc_prices_daily"),
+        ohlc=ohlc,
+        equities=equities,
+    )
+
+
+# -- figures -----------------------------------------------------------------------------------------
+
+
+def figure(
+    value: Any,
+    unit: str,
+    text: str,
+    formula: str,
+    inputs: dict[str, Any] | None = None,
+    sources: list[dict] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One figure of the note: its value, unit, printed text, formula, inputs and provenance."""
+    out = {"value": _iso(value), "unit": unit, "text": text, "formula": formula, "inputs": inputs or {}}
+    out.update(extra)
+    out["sources"] = sources or []
+    return out
+
+
+def _pct_fig(value: float | None, formula: str, inputs: dict, sources: list[dict]) -> dict:
+    return figure(value, "percent", fmt.pct(value), formula, inputs, sources, signed=fmt.signed_pct(value))
+
+
+def _network_section(inp: Inputs, prov: _Prov) -> dict:
+    hp, prev = inp.hp, inp.hp_prev
+    month_src = prov.network + prov.prices
+    prev_src = prov.network_prev + prov.prices_prev
+    basis = {"estimator": hp["estimator"], "basis": hp["basis"], "days": hp["days"]}
+    daily = "mean over the month's days of daily "
+    figs = {
+        "hashprice_usd_per_ehs_day": figure(
+            hp["usd_per_ehs_day"],
+            "USD per EH/s per day",
+            fmt.usd(hp["usd_per_ehs_day"]),
+            daily + "metrics.network.hashprice_usd_per_ehs_day = revenue_btc x close_usd / hashrate_ehs",
+            {**basis, "blocks": hp["blocks"], "subsidy_btc": hp["subsidy_btc"], "fees_btc": hp["fees_btc"]},
+            month_src,
+        ),
+        "hashprice_btc_per_ehs_day": figure(
+            hp["btc_per_ehs_day"],
+            "BTC per EH/s per day",
+            fmt.btc(hp["btc_per_ehs_day"]),
+            daily + "metrics.network.hashprice_btc_per_ehs_day = revenue_btc / hashrate_ehs",
+            basis,
+            prov.network,
+        ),
+        "hashprice_usd_per_phs_day": figure(
+            hp["usd_per_phs_day"],
+            "USD per PH/s per day",
+            fmt.usd(hp["usd_per_phs_day"]),
+            daily + "metrics.network.usd_per_phs_day = usd_per_ehs_day / 1000",
+            basis,
+            month_src,
+        ),
+        "hashprice_mom_change_pct": _pct_fig(
+            hp["mom_change_pct"],
+            "metrics.network.pct_change(usd_per_ehs_day, previous_usd_per_ehs_day)",
+            {
+                "usd_per_ehs_day": hp["usd_per_ehs_day"],
+                "previous_usd_per_ehs_day": hp["previous_usd_per_ehs_day"],
+                "previous_month": hp["previous_month"],
+            },
+            month_src + prev_src,
+        ),
+        "previous_hashprice_usd_per_ehs_day": figure(
+            hp["previous_usd_per_ehs_day"],
+            "USD per EH/s per day",
+            fmt.usd(hp["previous_usd_per_ehs_day"]),
+            daily + "metrics.network.hashprice_usd_per_ehs_day",
+            {"month": hp["previous_month"]},
+            prev_src,
+        ),
+        "hashrate_ehs": figure(
+            hp["hashrate_ehs"],
+            "EH/s",
+            fmt.ehs(hp["hashrate_ehs"]),
+            daily + "metrics.network.hashrate_ehs_from_blockcount = blocks / 144 x difficulty x 2^32 / 600 / 1e18"
+            if hp["estimator"].startswith("blockcount")
+            else daily + "metrics.network.hashrate_ehs_from_difficulty = difficulty x 2^32 / 600 / 1e18",
+            basis,
+            prov.network,
+        ),
+        "hashrate_mom_change_pct": _pct_fig(
+            hp["hashrate_mom_change_pct"],
+            "metrics.network.pct_change(hashrate_ehs, previous_hashrate_ehs)",
+            {"hashrate_ehs": hp["hashrate_ehs"], "previous_hashrate_ehs": hp["previous_hashrate_ehs"]},
+            prov.network + prov.network_prev,
+        ),
+        "previous_hashrate_ehs": figure(
+            hp["previous_hashrate_ehs"],
+            "EH/s",
+            fmt.ehs(hp["previous_hashrate_ehs"]),
+            daily + "hashrate_ehs",
+            {"month": hp["previous_month"]},
+            prov.network_prev,
+        ),
+        "difficulty_mean": figure(
+            hp["difficulty_mean"],
+            "difficulty (T = 10^12)",
+            fmt.difficulty(hp["difficulty_mean"]),
+            "mean over the month's days of the day's block-weighted mean difficulty",
+            {"days": hp["days"]},
+            prov.network,
+        ),
+        "fee_share_pct": _pct_fig(
+            hp["fee_share_pct"],
+            "metrics.network.fee_share_pct = 100 x fees_btc / (subsidy_btc + fees_btc), month totals",
+            {"fees_btc": hp["fees_btc"], "subsidy_btc": hp["subsidy_btc"]},
+            prov.network,
+        ),
+        "previous_fee_share_pct": _pct_fig(
+            prev["fee_share_pct"] if prev else None,
+            "metrics.network.fee_share_pct, previous month totals",
+            {"month": hp["previous_month"]},
+            prov.network_prev,
+        ),
+        "blocks": figure(hp["blocks"], "blocks", fmt.count(hp["blocks"]), "sum of block_count", {}, prov.network),
+        "subsidy_btc": figure(
+            hp["subsidy_btc"], "BTC", fmt.btc(hp["subsidy_btc"], 2), "sum of subsidy_btc", {}, prov.network
+        ),
+        "fees_btc": figure(hp["fees_btc"], "BTC", fmt.btc(hp["fees_btc"], 2), "sum of fees_btc", {}, prov.network),
+        "days": figure(
+            hp["days"], "days", fmt.count(hp["days"]), "days with network facts and a BTC close", {}, month_src
+        ),
+        "days_in_month": figure(hp["days_in_month"], "days", fmt.count(hp["days_in_month"]), "calendar", {}, []),
+    }
+    return {"status": "ok", "reason": None, "figures": figs}
+
+
+def _btc_section(inp: Inputs, prov: _Prov) -> dict:
+    b, month = inp.btc, inp.month
+    month_src = prov.prices
+    lh_src = prov.ohlc if b.get("low_high_basis") == "intraday" else prov.prices
+    usd = "USD per BTC"
+    figs = {
+        "close_usd": figure(
+            b["close_usd"],
+            usd,
+            fmt.usd(b["close_usd"]),
+            "close on the month's last day",
+            {"date": _iso(b["close_date"])},
+            month_src,
+        ),
+        "close_date": figure(
+            b["close_date"], "date", fmt.day_label(b["close_date"], month), "last day with a close", {}, month_src
+        ),
+        "open_usd": figure(
+            b["open_usd"],
+            usd,
+            fmt.usd(b["open_usd"]),
+            "close on the day before the month",
+            {"date": _iso(b["open_date"])},
+            prov.closes_history,
+        ),
+        "change_pct": _pct_fig(
+            b["change_pct"],
+            "metrics.market.change_pct(open_usd, close_usd)",
+            {"open_usd": b["open_usd"], "close_usd": b["close_usd"]},
+            prov.closes_history,
+        ),
+        "change_30d_pct": _pct_fig(
+            b["change_30d_pct"],
+            "metrics.market.change_pct(close 30 days earlier, close_usd)",
+            {"close_usd": b["close_usd"]},
+            prov.closes_history,
+        ),
+        "low_usd": figure(
+            b["low_usd"],
+            usd,
+            fmt.usd(b["low_usd"]),
+            f"minimum {b['low_high_basis']} low in the month",
+            {"basis": b["low_high_basis"]},
+            lh_src,
+        ),
+        "low_date": figure(b["low_date"], "date", fmt.day_label(b["low_date"], month), "date of low_usd", {}, lh_src),
+        "high_usd": figure(
+            b["high_usd"],
+            usd,
+            fmt.usd(b["high_usd"]),
+            f"maximum {b['low_high_basis']} high in the month",
+            {"basis": b["low_high_basis"]},
+            lh_src,
+        ),
+        "high_date": figure(
+            b["high_date"], "date", fmt.day_label(b["high_date"], month), "date of high_usd", {}, lh_src
+        ),
+        "ath_close_usd": figure(
+            b["ath_close_usd"],
+            usd,
+            fmt.usd(b["ath_close_usd"]),
+            "metrics.market.all_time_high(closes, as_of=month end)",
+            {},
+            prov.closes_history,
+        ),
+        "ath_close_date": figure(
+            b["ath_close_date"],
+            "date",
+            fmt.day_label(b["ath_close_date"], month),
+            "date of ath_close_usd",
+            {},
+            prov.closes_history,
+        ),
+        "ath_intraday_usd": figure(
+            b["ath_intraday_usd"],
+            usd,
+            fmt.usd(b["ath_intraday_usd"]),
+            "metrics.market.all_time_high(intraday highs and closes, as_of=month end)",
+            {},
+            prov.closes_history,
+        ),
+        "ath_intraday_date": figure(
+            b["ath_intraday_date"],
+            "date",
+            fmt.day_label(b["ath_intraday_date"], month),
+            "date of ath_intraday_usd",
+            {},
+            prov.closes_history,
+        ),
+        "drawdown_from_ath_pct": _pct_fig(
+            b["drawdown_from_ath_pct"],
+            "metrics.market.drawdown_pct(close_usd, ath_close_usd)",
+            {"close_usd": b["close_usd"], "ath_close_usd": b["ath_close_usd"]},
+            prov.closes_history,
+        ),
+        "volatility_annualised_pct": _pct_fig(
+            b["volatility_annualised_pct"], "metrics.market.annualised_volatility_pct(daily closes, 365)", {}, month_src
+        ),
+    }
+    return {"status": "ok", "reason": None, "figures": figs, "price_basis": b["price_basis"]}
+
+
+def _equities_section(inp: Inputs, prov: _Prov) -> dict:
+    k = inp.basket
+    if k is None:
+        return {
+            "status": "missing",
+            "reason": inp.missing.get("equities"),
+            "figures": {},
+            "members": [],
+            "cohorts": {},
+            "missing": [],
+        }
+    src = prov.equities
+    cap = "market cap = close x shares outstanding as of that date"
+    figs = {
+        "members_total": figure(
+            k.get("members_total"),
+            "companies",
+            fmt.count(k.get("members_total")),
+            "basket members in the month",
+            {},
+            [],
+        ),
+        "members_priced": figure(
+            k.get("members_priced"),
+            "companies",
+            fmt.count(k.get("members_priced")),
+            "members with a market cap at both ends of the month",
+            {},
+            src,
+        ),
+        "market_cap_start_usd": figure(
+            k.get("market_cap_start_usd"),
+            "USD",
+            fmt.usd(k.get("market_cap_start_usd")),
+            f"sum over members of {cap}, last trading day before the month",
+            {},
+            src,
+        ),
+        "market_cap_end_usd": figure(
+            k.get("market_cap_end_usd"),
+            "USD",
+            fmt.usd(k.get("market_cap_end_usd")),
+            f"sum over members of {cap}, last trading day of the month",
+            {},
+            src,
+        ),
+        "change_usd": figure(
+            k.get("change_usd"),
+            "USD",
+            fmt.usd_abs(k.get("change_usd")),
+            "market_cap_end_usd - market_cap_start_usd",
+            {},
+            src,
+            signed=fmt.usd(k.get("change_usd")),
+        ),
+        "change_pct": _pct_fig(
+            k.get("change_pct"),
+            "change_pct(market_cap_start_usd, market_cap_end_usd)",
+            {"market_cap_start_usd": k.get("market_cap_start_usd"), "market_cap_end_usd": k.get("market_cap_end_usd")},
+            src,
+        ),
+        "beat_btc_count": figure(
+            k.get("beat_btc_count"),
+            "companies",
+            fmt.count(k.get("beat_btc_count")),
+            "members whose change_pct > btc_change_pct",
+            {"btc_change_pct": k.get("btc_change_pct")},
+            src + prov.closes_history,
+        ),
+        "btc_change_pct": _pct_fig(k.get("btc_change_pct"), "BTC change over the same month", {}, prov.closes_history),
+    }
+    for which in ("best", "worst"):
+        from minerwatch.report.sentences import member_change
+
+        m = member_change(k, which)
+        if m is not None:
+            figs[f"{which}_ticker"] = figure(m[0], "ticker", m[0], f"member with the {which} change_pct", {}, src)
+            figs[f"{which}_change_pct"] = _pct_fig(m[1], f"change_pct of the {which} member", {"ticker": m[0]}, src)
+    cohorts = {}
+    for name, c in (k.get("cohorts") or {}).items():
+        cohorts[name] = {
+            "market_cap_start_usd": figure(
+                c.get("market_cap_start_usd"),
+                "USD",
+                fmt.usd(c.get("market_cap_start_usd")),
+                f"sum over cohort members of {cap}",
+                {"cohort": name},
+                src,
+            ),
+            "market_cap_end_usd": figure(
+                c.get("market_cap_end_usd"),
+                "USD",
+                fmt.usd(c.get("market_cap_end_usd")),
+                f"sum over cohort members of {cap}",
+                {"cohort": name},
+                src,
+            ),
+            "change_pct": _pct_fig(c.get("change_pct"), "change_pct of the cohort's market cap", {"cohort": name}, src),
+        }
+    members = []
+    for m in k.get("members") or []:
+        t = m.get("ticker")
+        members.append(
+            {
+                "ticker": t,
+                "cohort": m.get("cohort"),
+                "beat_btc": m.get("beat_btc"),
+                "market_cap_start_usd": figure(
+                    m.get("market_cap_start_usd"),
+                    "USD",
+                    fmt.usd(m.get("market_cap_start_usd")),
+                    cap,
+                    {"ticker": t},
+                    src,
+                ),
+                "market_cap_end_usd": figure(
+                    m.get("market_cap_end_usd"), "USD", fmt.usd(m.get("market_cap_end_usd")), cap, {"ticker": t}, src
+                ),
+                "change_pct": _pct_fig(
+                    m.get("change_pct"), "change_pct of the member's market cap", {"ticker": t}, src
+                ),
+                "contribution_usd": figure(
+                    m.get("contribution_usd"),
+                    "USD",
+                    fmt.usd(m.get("contribution_usd")),
+                    "market_cap_end_usd - market_cap_start_usd",
+                    {"ticker": t},
+                    src,
+                ),
+            }
+        )
+    return {
+        "status": "ok",
+        "reason": None,
+        "figures": figs,
+        "cohorts": cohorts,
+        "members": members,
+        "missing": [{"ticker": m.get("ticker"), "reason": m.get("reason")} for m in k.get("missing") or []],
+    }
+
+
+def _economics_section(inp: Inputs, prov: _Prov) -> dict:
+    e = inp.econ
+    if e is None:
+        return {"status": "missing", "reason": inp.missing.get("economics"), "figures": {}}
+    src = prov.network + prov.prices
+    fleet = {"efficiency_jth": e.get("efficiency_jth"), "power_usd_kwh": e.get("power_usd_kwh")}
+    per = "USD per EH/s per day"
+    profit = e.get("gross_profit_usd_per_ehs_day")
+    margin = e.get("gross_margin_pct")
+    figs = {
+        "revenue_usd_per_ehs_day": figure(
+            e.get("revenue_usd_per_ehs_day"),
+            per,
+            fmt.usd(e.get("revenue_usd_per_ehs_day")),
+            "the month's hashprice (after pool fee)",
+            {},
+            src,
+        ),
+        "cost_usd_per_ehs_day": figure(
+            e.get("cost_usd_per_ehs_day"),
+            per,
+            fmt.usd(e.get("cost_usd_per_ehs_day")),
+            "metrics.economics.power_cost_usd_per_ehs_day = efficiency_jth x 24,000 kWh x power_usd_kwh",
+            fleet,
+            [],
+        ),
+        "gross_profit_usd_per_ehs_day": figure(
+            profit,
+            per,
+            fmt.usd_abs(profit),
+            "metrics.economics.gross_profit_usd_per_ehs_day = revenue - cost",
+            fleet,
+            src,
+            signed=fmt.usd(profit),
+        ),
+        "gross_margin_pct": figure(
+            margin,
+            "percent",
+            fmt.signed_pct(margin) if margin is not None and margin < 0 else fmt.pct(margin),
+            "metrics.economics.gross_margin_pct = 100 x gross profit / revenue",
+            fleet,
+            src,
+            signed=fmt.signed_pct(margin),
+        ),
+        "breakeven_power_usd_kwh": figure(
+            e.get("breakeven_power_usd_kwh"),
+            "USD per kWh",
+            fmt.usd_price(e.get("breakeven_power_usd_kwh")),
+            "metrics.economics.breakeven_power_usd_kwh = revenue / kWh per EH/s per day",
+            fleet,
+            src,
+        ),
+        "cost_per_btc_usd": figure(
+            e.get("cost_per_btc_usd"),
+            "USD per BTC",
+            fmt.usd(e.get("cost_per_btc_usd")),
+            "metrics.economics.cost_per_btc_usd = cost per EH/s per day / BTC per EH/s per day",
+            fleet,
+            src,
+        ),
+        "mom_change_pct": _pct_fig(
+            e.get("mom_change_pct"),
+            "change of gross profit per EH/s vs the previous month",
+            fleet,
+            src + prov.network_prev + prov.prices_prev,
+        ),
+    }
+    return {"status": "ok", "reason": None, "figures": figs}
+
+
+# -- sources and method --------------------------------------------------------------------------------
+
+
+def _manifest_inputs() -> dict[str, dict]:
+    """Origin entries of every embedded-data manifest, keyed by source id."""
+    out: dict[str, dict] = {}
+    folder = resources.files("minerwatch.data")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith("manifest.json"):
+            continue
+        try:
+            man = json.loads(entry.read_text())
+        except (ValueError, OSError):
+            continue
+        inputs = man.get("inputs") if isinstance(man, dict) else None
+        if isinstance(inputs, dict):
+            for key, value in inputs.items():
+                if isinstance(value, dict):
+                    out.setdefault(key, {**value, "manifest": entry.name})
+    return out
+
+
+def _sources(store: Store, sections: dict) -> list[dict]:
+    """Each source the note's figures came from: description, licence, payloads and the dates used."""
+    used: dict[str, dict[str, dict]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for p in node.get("sources", []) if isinstance(node.get("sources"), list) else []:
+                if isinstance(p, dict) and "payload_sha256" in p:
+                    key = p["payload_sha256"]
+                    cur = used.setdefault(p["source_id"], {}).setdefault(key, {**p, "tables": set()})
+                    cur["tables"].add(p["table"])
+                    cur["first_date"] = min(cur["first_date"], p["first_date"])
+                    cur["last_date"] = max(cur["last_date"], p["last_date"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(sections)
+    meta = {r["source_id"]: r for r in store.query("SELECT * FROM sources").iter_rows(named=True)}
+    payloads = {
+        r["sha256"]: r for r in store.query("SELECT sha256, uri, fetched_at FROM payloads").iter_rows(named=True)
+    }
+    manifests = _manifest_inputs()
+    out = []
+    for sid in sorted(used):
+        m = meta.get(sid, {})
+        man = manifests.get(sid, {})
+        out.append(
+            {
+                "source_id": sid,
+                "description": m.get("description"),
+                "licence": m.get("licence"),
+                "base_url": m.get("base_url"),
+                "kind": m.get("kind"),
+                "origin": man.get("origin"),
+                "commit": man.get("commit"),
+                "payloads": [
+                    {
+                        "payload_sha256": sha,
+                        "uri": payloads.get(sha, {}).get("uri"),
+                        "tables": sorted(p["tables"]),
+                        "first_date": p["first_date"],
+                        "last_date": p["last_date"],
+                    }
+                    for sha, p in sorted(used[sid].items(), key=lambda kv: (kv[1]["first_date"], kv[0]))
+                ],
+                "first_date": min(p["first_date"] for p in used[sid].values()),
+                "last_date": max(p["last_date"] for p in used[sid].values()),
+            }
+        )
+    return out
+
+
+def _method(inp: Inputs) -> dict[str, str]:
+    hp, b = inp.hp, inp.btc
+    est = hp["estimator"]
+    estimator = (
+        f"{est}: hashrate = blocks found that day / 144 x difficulty x 2^32 / 600 (the day's mean hashrate "
+        "implied by the blocks found; Coin Metrics' HashRate)"
+        if est.startswith("blockcount")
+        else f"{est}: hashrate = difficulty x 2^32 / 600"
+    )
+    out = {
+        "estimator": estimator,
+        "revenue_basis": f"{hp['basis']}: subsidy + fees the day's blocks paid",
+        "hashprice": "hashprice = (subsidy + fees earned that day, BTC) x BTC close (USD) / hashrate (EH/s); "
+        "the month's figure is the mean of its daily values",
+        "price_basis": b["price_basis"],
+        "drawdown": "drawdown = close / all-time closing high as of month end - 1",
+        "equities": "market cap = close x shares outstanding as of that date (latest filing on or before it); "
+        "change from the last trading day before the month to the last trading day of the month",
+        "economics": "cost per EH/s per day = J/TH x 24,000 kWh x USD per kWh; gross profit = hashprice - cost; "
+        "breakeven power price = hashprice / (J/TH x 24,000 kWh)",
+    }
+    return out
+
+
+def facts_from(store: Store, inp: Inputs) -> dict[str, Any]:
+    """The facts dict of a note from its gathered inputs."""
+    prov = _gather_provenance(store, inp)
+    sections = {
+        "network": _network_section(inp, prov),
+        "btc": _btc_section(inp, prov),
+        "equities": _equities_section(inp, prov),
+        "economics": _economics_section(inp, prov),
+    }
+    prev = mk.previous_month(inp.month)
+    first, _ = service.parse_month(inp.month)
+    chart_first = first
+    for _ in range(CHART_WINDOW_MONTHS - 1):
+        chart_first = (chart_first - timedelta(days=1)).replace(day=1)
+    return {
+        "facts_version": FACTS_VERSION,
+        "month": inp.month,
+        "month_label": fmt.month_label(inp.month),
+        "previous_month": prev,
+        "previous_month_label": fmt.month_label(prev),
+        "assumptions": {
+            "efficiency_jth": figure(
+                inp.efficiency_jth,
+                "J/TH",
+                fmt.number(inp.efficiency_jth),
+                "fleet efficiency assumed (--efficiency-jth)",
+                {"default": DEFAULT_EFFICIENCY_JTH},
+                [],
+            ),
+            "power_usd_kwh": figure(
+                inp.power_usd_kwh,
+                "USD per kWh",
+                fmt.usd_price(inp.power_usd_kwh),
+                "all-in power price assumed (--power-usd-kwh)",
+                {"default": DEFAULT_POWER_USD_KWH},
+                [],
+            ),
+            "default_fleet": inp.default_fleet,
+        },
+        "sections": sections,
+        "charts_window": {
+            "months": CHART_WINDOW_MONTHS,
+            "first_month": f"{chart_first.year:04d}-{chart_first.month:02d}",
+            "last_month": inp.month,
+        },
+        "method": _method(inp),
+        "sources": _sources(store, sections),
+    }
+
+
+def build_facts(
+    store: Store,
+    month: str,
+    *,
+    efficiency_jth: float = DEFAULT_EFFICIENCY_JTH,
+    power_usd_kwh: float = DEFAULT_POWER_USD_KWH,
+) -> dict[str, Any]:
+    """facts.json of the month's note: every figure with value, unit, text, formula, inputs, provenance."""
+    inp = gather(store, month, efficiency_jth=efficiency_jth, power_usd_kwh=power_usd_kwh)
+    return facts_from(store, inp)

@@ -1,0 +1,288 @@
+"""The note's sentences, made from the service answers (plain dicts) by pure functions.
+
+Each function takes the dict a service returns (`hashprice_month`, `btc_month`, `basket_month`,
+`economics_month`) and the month, and returns plain English sentences. Numbers go through
+`report.fmt`, the same functions that write each figure's `text` in facts.json. A section whose data
+is missing gets one sentence saying so (`missing_sentence`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minerwatch.metrics.market import previous_month
+from minerwatch.report import fmt
+
+#: How cohort names from the basket service read in a sentence.
+COHORT_LABELS = {
+    "pure": "pure-play miners",
+    "pure-play": "pure-play miners",
+    "pure_play": "pure-play miners",
+    "miner": "pure-play miners",
+    "ai_hpc": "AI/HPC miners",
+    "ai-hpc": "AI/HPC miners",
+    "ai/hpc": "AI/HPC miners",
+    "hpc": "AI/HPC miners",
+}
+
+SECTION_NAMES = {
+    "network": "network",
+    "btc": "BTC price",
+    "equities": "miner equity",
+    "economics": "mining economics",
+}
+
+
+def cohort_label(name: str) -> str:
+    """`ai_hpc` -> `AI/HPC miners`; an unknown name is kept as written."""
+    return COHORT_LABELS.get(name.lower(), name)
+
+
+def _prev(month: str) -> str:
+    return fmt.relative_month_label(previous_month(month), month)
+
+
+def missing_sentence(section: str, month: str, reason: str | None = None) -> str:
+    """One sentence for a section without data: `No miner equity data for February 2025 (reason).`"""
+    what = SECTION_NAMES.get(section, section)
+    tail = f": {reason.rstrip('.')}" if reason else ""
+    return f"No {what} data for {fmt.month_label(month)}{tail}."
+
+
+# -- network ---------------------------------------------------------------------------------------
+
+
+def hashprice_sentence(hp: dict[str, Any]) -> str:
+    """`Miners earned $Z per EH/s per day on average in block rewards, down W% from January.`"""
+    month = hp["month"]
+    head = f"Miners earned {fmt.usd(hp['usd_per_ehs_day'])} per EH/s per day on average in block rewards"
+    move = fmt.updown_phrase(hp.get("mom_change_pct"))
+    if move is None:
+        return f"{head} in {fmt.month_label(month)}."
+    return f"{head} in {fmt.month_label(month)}, {move} from {_prev(month)}."
+
+
+def hashrate_sentence(hp: dict[str, Any]) -> str:
+    """`Network hashrate averaged 810 EH/s, up 3.8% from January, at a mean difficulty of 110.6 T.`"""
+    text = f"Network hashrate averaged {fmt.ehs(hp['hashrate_ehs'])}"
+    move = fmt.updown_phrase(hp.get("hashrate_mom_change_pct"))
+    if move is not None:
+        text += f", {move} from {_prev(hp['month'])}"
+    if hp.get("difficulty_mean") is not None:
+        text += f", at a mean difficulty of {fmt.difficulty(hp['difficulty_mean'])}"
+    return text + "."
+
+
+def network_sentences(hp: dict[str, Any], prev_fee_share_pct: float | None = None) -> list[str]:
+    """The Network section: hashprice in USD and BTC, hashrate and difficulty, fee share, coverage."""
+    out = [
+        hashprice_sentence(hp),
+        f"In BTC terms that is {fmt.btc(hp['btc_per_ehs_day'])} per EH/s per day, "
+        f"or {fmt.usd(hp['usd_per_phs_day'])} per PH/s per day.",
+        hashrate_sentence(hp),
+    ]
+    fee = f"Transaction fees made up {fmt.pct(hp['fee_share_pct'])} of block rewards"
+    if prev_fee_share_pct is not None:
+        fee += f", against {fmt.pct(prev_fee_share_pct)} in {_prev(hp['month'])}"
+    out.append(fee + ".")
+    days, in_month = hp.get("days"), hp.get("days_in_month")
+    if days is not None and in_month is not None and days < in_month:
+        out.append(
+            f"The store covers {fmt.count(days)} of {fmt.count(in_month)} days of {fmt.month_label(hp['month'])}, "
+            f"so these are means over those days."
+        )
+    return out
+
+
+# -- BTC ----------------------------------------------------------------------------------------
+
+
+def btc_change_sentence(b: dict[str, Any]) -> str:
+    """`BTC fell 17.6% in February 2025 to close at $84,244, from $102,263 at the end of January.`"""
+    month = b["month"]
+    move = fmt.change_phrase(b.get("change_pct"))
+    close = fmt.usd(b["close_usd"])
+    if move is None:
+        return f"BTC closed {fmt.month_label(month)} at {close}."
+    return (
+        f"BTC {move} in {fmt.month_label(month)} to close at {close}, "
+        f"from {fmt.usd(b['open_usd'])} at the end of {_prev(month)}."
+    )
+
+
+def btc_sentences(b: dict[str, Any]) -> list[str]:
+    """The BTC section: month and 30-day change, intramonth low/high with dates, ATH and drawdown."""
+    month = b["month"]
+    out = [btc_change_sentence(b)]
+    move30 = fmt.change_phrase(b.get("change_30d_pct"))
+    if move30 is not None:
+        out.append(f"Over the 30 days to {fmt.day_label(b['close_date'], month)} it {move30}.")
+    basis = "intraday" if b.get("low_high_basis") == "intraday" else "daily close"
+    out.append(
+        f"The intramonth low was {fmt.usd(b['low_usd'])} on {fmt.day_label(b['low_date'], month)} "
+        f"and the high {fmt.usd(b['high_usd'])} on {fmt.day_label(b['high_date'], month)} ({basis})."
+    )
+    dd = b.get("drawdown_from_ath_pct")
+    ath = fmt.usd(b["ath_close_usd"])
+    ath_day = fmt.day_label(b["ath_close_date"], month)
+    if dd is None:
+        pass
+    elif dd >= 0 or fmt.pct(dd) == "0.0%":
+        out.append(f"BTC ended the month at its all-time closing high of {ath} ({ath_day}).")
+    else:
+        out.append(f"At month end BTC was {fmt.pct(dd)} below its all-time closing high of {ath} ({ath_day}).")
+    return out
+
+
+# -- miner equities --------------------------------------------------------------------------------
+
+
+def member_change(basket: dict[str, Any], which: str) -> tuple[str, float | None] | None:
+    """The best/worst member as (ticker, change_pct), whatever shape the basket gives it in."""
+    value = basket.get(which)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        ticker = value.get("ticker")
+        change = value.get("change_pct")
+        if change is None:
+            change = next((m.get("change_pct") for m in basket.get("members", []) if m.get("ticker") == ticker), None)
+        return (str(ticker), change) if ticker else None
+    ticker = str(value)
+    change = next((m.get("change_pct") for m in basket.get("members", []) if m.get("ticker") == ticker), None)
+    return ticker, change
+
+
+def basket_sentence(basket: dict[str, Any]) -> str:
+    """`The 12 tracked miners' aggregate market cap fell 30.1% ($12.3 billion) in February 2025.`"""
+    n = basket.get("members_priced") or 0
+    month = fmt.month_label(basket["month"])
+    who = f"The {fmt.count(n)} tracked miners'" if n != 1 else "The 1 tracked miner's"
+    change, change_usd = basket.get("change_pct"), basket.get("change_usd")
+    verb = fmt.direction(change)
+    if verb is None:
+        return f"{who} aggregate market cap was {fmt.usd(basket.get('market_cap_end_usd'))} at the end of {month}."
+    if verb == "was flat":
+        return f"{who} aggregate market cap was flat ({fmt.signed_pct(change)}) in {month}."
+    return f"{who} aggregate market cap {verb} {fmt.pct(change)} ({fmt.usd_abs(change_usd)}) in {month}."
+
+
+def beat_btc_sentence(basket: dict[str, Any]) -> str | None:
+    """`5 of 12 miners beat BTC, which fell 17.6% in the month.`; None without a BTC change."""
+    btc_change = basket.get("btc_change_pct")
+    beat = basket.get("beat_btc_count")
+    n = basket.get("members_priced") or 0
+    move = fmt.change_phrase(btc_change)
+    if move is None or beat is None or n == 0:
+        return None
+    if beat == 0:
+        lead = f"None of the {fmt.count(n)} miners beat BTC"
+    elif beat == n:
+        lead = f"All {fmt.count(n)} miners beat BTC"
+    else:
+        lead = f"{fmt.count(beat)} of {fmt.count(n)} miners beat BTC"
+    return f"{lead}, which {move} in the month."
+
+
+def equities_sentences(basket: dict[str, Any]) -> list[str]:
+    """The Miner equities section: aggregate and change, best/worst, cohorts, beat-BTC count, gaps."""
+    out = [basket_sentence(basket)]
+    best, worst = member_change(basket, "best"), member_change(basket, "worst")
+    if best and worst and best[0] != worst[0]:
+        b_move, w_move = fmt.change_phrase(best[1]), fmt.change_phrase(worst[1])
+        if b_move and w_move:
+            out.append(f"The best performer was {best[0]}, which {b_move}; the worst was {worst[0]}, which {w_move}.")
+    cohorts = basket.get("cohorts") or {}
+    parts = []
+    for name, c in cohorts.items():
+        move = fmt.change_phrase(c.get("change_pct"))
+        if move is not None:
+            parts.append(f"{cohort_label(name)} {move} (to {fmt.usd(c.get('market_cap_end_usd'))})")
+    if parts:
+        out.append("By cohort, " + (", while ".join(parts) if len(parts) == 2 else "; ".join(parts)) + ".")
+    beat = beat_btc_sentence(basket)
+    if beat:
+        out.append(beat)
+    missing = basket.get("missing") or []
+    if missing:
+        names = ", ".join(f"{m['ticker']} ({m['reason']})" for m in missing)
+        verb = "is" if len(missing) == 1 else "are"
+        out.append(f"Left out for missing data {verb}: {names}.")
+    return out
+
+
+# -- economics --------------------------------------------------------------------------------------
+
+
+def economics_sentences(e: dict[str, Any], *, default_assumption: bool = True) -> list[str]:
+    """The Economics section: the fleet assumption, gross profit and margin, breakeven power price."""
+    which = "the default assumption" if default_assumption else "the assumption chosen for this note"
+    out = [
+        f"For a fleet at {fmt.number(e['efficiency_jth'])} J/TH paying {fmt.usd_price(e['power_usd_kwh'])} per kWh "
+        f"({which}), power cost {fmt.usd(e.get('cost_usd_per_ehs_day'))} per EH/s per day "
+        f"against revenue of {fmt.usd(e.get('revenue_usd_per_ehs_day'))}."
+    ]
+    profit = e.get("gross_profit_usd_per_ehs_day")
+    margin = e.get("gross_margin_pct")
+    if profit is not None:
+        kind = "gross profit" if profit >= 0 else "gross loss"
+        text = f"That is a {kind} of {fmt.usd_abs(profit)} per EH/s per day"
+        if margin is not None:
+            text += f", a gross margin of {fmt.signed_pct(margin) if margin < 0 else fmt.pct(margin)}"
+        move = fmt.updown_phrase(e.get("mom_change_pct"))
+        if move is not None:
+            text += f", {move} from {_prev(e['month'])}"
+        out.append(text + ".")
+    if e.get("breakeven_power_usd_kwh") is not None:
+        out.append(f"The breakeven power price was {fmt.usd_price(e['breakeven_power_usd_kwh'])} per kWh.")
+    if e.get("cost_per_btc_usd") is not None:
+        out.append(f"At that power price the power cost of mining one BTC was {fmt.usd(e['cost_per_btc_usd'])}.")
+    return out
+
+
+def economics_headline(e: dict[str, Any]) -> str:
+    """The Summary's economics sentence."""
+    profit = e.get("gross_profit_usd_per_ehs_day")
+    margin = e.get("gross_margin_pct")
+    fleet = f"A {fmt.number(e['efficiency_jth'])} J/TH fleet at {fmt.usd_price(e['power_usd_kwh'])} per kWh"
+    if profit is None:
+        return f"{fleet} broke even at {fmt.usd_price(e.get('breakeven_power_usd_kwh'))} per kWh."
+    kind = "gross profit" if profit >= 0 else "gross loss"
+    m = "" if margin is None else f" ({fmt.signed_pct(margin) if margin < 0 else fmt.pct(margin)} margin)"
+    return f"{fleet} made a {kind} of {fmt.usd_abs(profit)} per EH/s per day{m}."
+
+
+# -- summary -----------------------------------------------------------------------------------------
+
+
+def summary_sentences(
+    month: str,
+    hp: dict[str, Any] | None,
+    b: dict[str, Any] | None,
+    basket: dict[str, Any] | None,
+    econ: dict[str, Any] | None,
+    missing: dict[str, str | None] | None = None,
+) -> list[str]:
+    """The 4-6 headline sentences; a missing section contributes its one 'no data' sentence."""
+    missing = missing or {}
+    out: list[str] = []
+    if hp is not None:
+        out += [hashprice_sentence(hp), hashrate_sentence(hp)]
+    else:
+        out.append(missing_sentence("network", month, missing.get("network")))
+    if b is not None:
+        out.append(btc_change_sentence(b))
+    else:
+        out.append(missing_sentence("btc", month, missing.get("btc")))
+    if basket is not None:
+        out.append(basket_sentence(basket))
+        beat = beat_btc_sentence(basket)
+        if beat:
+            out.append(beat)
+    else:
+        out.append(missing_sentence("equities", month, missing.get("equities")))
+    if econ is not None:
+        out.append(economics_headline(econ))
+    else:
+        out.append(missing_sentence("economics", month, missing.get("economics")))
+    return out[:6]
