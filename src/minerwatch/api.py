@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -189,6 +190,17 @@ def error_status(exc: MinerwatchError) -> tuple[int, str]:
     return 500, "error"
 
 
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
+
+
+def api_message(exc: MinerwatchError) -> str:
+    """The error's message with CLI flags (`--power-usd-kwh`) named as API parameters (`power_usd_kwh`)."""
+    text = str(exc)
+    if isinstance(exc, InputError):
+        text = _FLAG.sub(lambda m: m.group(1).replace("-", "_"), text)
+    return text
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     msgs = []
     for err in exc.errors():
@@ -235,6 +247,9 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
     app = FastAPI(
         title="minerwatch",
         version=version,
+        # FastAPI's own /docs loads Swagger UI from a CDN; /docs here is a server-rendered page instead.
+        docs_url=None,
+        redoc_url=None,
         description=(
             "Bitcoin-mining research figures from the minerwatch store: hashprice, BTC, the miner equities "
             "basket, mining economics and the monthly note's facts. Every endpoint returns exactly what the "
@@ -248,9 +263,10 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
     async def _minerwatch_error(request: Request, exc: MinerwatchError) -> JSONResponse:
         status, code = error_status(exc)
         headers = {"Retry-After": "2"} if isinstance(exc, StoreLocked) else None
+        message = api_message(exc)
         if status >= 500:
             log.warning("%s %s -> %s: %s", request.method, request.url.path, status, exc)
-        return JSONResponse({"error": code, "detail": str(exc)}, status_code=status, headers=headers)
+        return JSONResponse({"error": code, "detail": message}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -319,16 +335,26 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
     @app.get(f"{API_PREFIX}/economics", tags=["api"], summary="Mining economics (CLI: minerwatch economics)")
     def economics(
         request: Request,
+        efficiency_jth: Annotated[float, Query(description="Fleet efficiency, J/TH (e.g. 26).")],
+        power_usd_kwh: Annotated[float, Query(description="Power price, USD/kWh (e.g. 0.04).")],
         month: Month = None,
-        efficiency_jth: Annotated[float | None, Query(description="Fleet efficiency, J/TH.")] = None,
-        power_usd_kwh: Annotated[float | None, Query(description="All-in power price, USD/kWh.")] = None,
-        opex_usd_kwh: Annotated[float | None, Query(description="Other opex per kWh, USD/kWh.")] = None,
-        pool_fee_pct: Annotated[float | None, Query(description="Pool fee, percent of revenue.")] = None,
+        opex_usd_kwh: Annotated[float | None, Query(description="Other running cost, USD/kWh (default 0).")] = None,
+        pool_fee_pct: Annotated[float | None, Query(description="Pool fee, percent of revenue (default 0).")] = None,
+        machine_usd_per_th: Annotated[
+            float | None, Query(description="Machine price, USD per TH/s, for the payback.")
+        ] = None,
     ) -> Response:
         """Revenue, cost and gross profit per EH/s per day, margin, breakeven power price, cost per BTC."""
         fn = optional_service("minerwatch.service_economics", "economics_month", "the economics endpoint")
-        kwargs = economics_kwargs(efficiency_jth, power_usd_kwh, opex_usd_kwh, pool_fee_pct)
-        return json_answer(request, lambda s: fn(s, month_or_latest(s, month), **kwargs))
+        # Only the options given are passed on, so the service's own defaults apply as in the CLI.
+        given = {"opex_usd_kwh": opex_usd_kwh, "pool_fee_pct": pool_fee_pct, "machine_usd_per_th": machine_usd_per_th}
+        kwargs: dict[str, float] = {k: v for k, v in given.items() if v is not None}
+        return json_answer(
+            request,
+            lambda s: fn(
+                s, month_or_latest(s, month), efficiency_jth=efficiency_jth, power_usd_kwh=power_usd_kwh, **kwargs
+            ),
+        )
 
     @app.get(f"{API_PREFIX}/network", tags=["api"], summary="Daily network series (CLI: minerwatch network)")
     def network(
@@ -389,30 +415,6 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
     return app
 
 
-def economics_kwargs(
-    efficiency_jth: float | None,
-    power_usd_kwh: float | None,
-    opex_usd_kwh: float | None = None,
-    pool_fee_pct: float | None = None,
-) -> dict[str, float]:
-    """Keyword arguments for economics_month: the given values, else the economics module's defaults."""
-    defaults = _economics_defaults()
-    out: dict[str, float] = {}
-    for name, value in (
-        ("efficiency_jth", efficiency_jth),
-        ("power_usd_kwh", power_usd_kwh),
-        ("opex_usd_kwh", opex_usd_kwh),
-        ("pool_fee_pct", pool_fee_pct),
-    ):
-        if value is not None:
-            out[name] = value
-        elif name in defaults:
-            out[name] = defaults[name]
-        elif name in ("efficiency_jth", "power_usd_kwh"):
-            raise InputError(f"{name} is required (e.g. {name}={'20' if name == 'efficiency_jth' else '0.05'})")
-    return out
-
-
 def report_kwargs(efficiency_jth: float | None, power_usd_kwh: float | None) -> dict[str, float]:
     """Keyword arguments for build_facts: only the overrides given (the report has its own defaults)."""
     out = {}
@@ -421,18 +423,4 @@ def report_kwargs(efficiency_jth: float | None, power_usd_kwh: float | None) -> 
     if power_usd_kwh is not None:
         out["power_usd_kwh"] = power_usd_kwh
     return out
-
-
-def _economics_defaults() -> dict[str, float]:
-    """Default fleet assumptions published by the economics module, if it publishes them."""
-    try:
-        mod = importlib.import_module("minerwatch.service_economics")
-    except ModuleNotFoundError:
-        return {}
-    found = {}
-    for name in ("efficiency_jth", "power_usd_kwh", "opex_usd_kwh", "pool_fee_pct"):
-        value = getattr(mod, f"DEFAULT_{name.upper()}", None)
-        if isinstance(value, int | float):
-            found[name] = float(value)
-    return found
 

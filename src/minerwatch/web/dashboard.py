@@ -6,6 +6,7 @@ install lacks) carries a one-line `error` and the rest of the page is still show
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -138,6 +139,20 @@ def _basket_chart(basket: dict[str, Any]) -> str:
     )
 
 
+def fleet_defaults() -> dict[str, float]:
+    """The monthly note's default fleet (J/TH, USD/kWh), so the dashboard opens on the note's figures."""
+    try:
+        report = importlib.import_module("minerwatch.report")
+    except ImportError:
+        return {}
+    out = {}
+    for key in ("efficiency_jth", "power_usd_kwh"):
+        value = getattr(report, f"DEFAULT_{key.upper()}", None)
+        if isinstance(value, int | float):
+            out[key] = float(value)
+    return out
+
+
 def dashboard_context(
     store: Store,
     month: str | None,
@@ -147,7 +162,7 @@ def dashboard_context(
 ) -> dict[str, Any]:
     """Everything the dashboard template needs for one month; InputError for a malformed month."""
     from minerwatch import service
-    from minerwatch.api import NotAvailable, economics_kwargs, optional_service
+    from minerwatch.api import NotAvailable, api_message, optional_service
 
     months = available_months(store)
     if month is None:
@@ -170,28 +185,24 @@ def dashboard_context(
     if basket["data"]:
         chart["basket"] = _basket_chart(basket["data"])
 
-    econ_inputs: dict[str, float] = {}
-    try:
-        econ_inputs = economics_kwargs(efficiency_jth, power_usd_kwh)
-    except InputError as exc:
-        econ_error: str | None = str(exc)
-    else:
-        econ_error = None
+    defaults = fleet_defaults()
+    eff = efficiency_jth if efficiency_jth is not None else defaults.get("efficiency_jth")
+    power = power_usd_kwh if power_usd_kwh is not None else defaults.get("power_usd_kwh")
 
     def econ_build() -> dict[str, Any]:
         fn = optional_service("minerwatch.service_economics", "economics_month", "the economics section")
-        if econ_error:
-            raise InputError(econ_error)
-        return fn(store, month, **econ_inputs)
+        if eff is None or power is None:
+            raise InputError("enter the fleet's J/TH and the power price in USD/kWh above to see its economics")
+        return fn(store, month, efficiency_jth=eff, power_usd_kwh=power)
 
     try:
         econ = _section(econ_build)
     except InputError as exc:
         # Bad fleet inputs only spoil the economics section, not the page.
-        econ = {"data": None, "error": str(exc)}
+        econ = {"data": None, "error": api_message(exc)}
 
     try:
-        optional_service("minerwatch.report", "build_facts", "the note")
+        optional_service("minerwatch.report", "write_report", "the note")
         note_available = True
     except NotAvailable:
         note_available = False
@@ -203,10 +214,8 @@ def dashboard_context(
         "btc": btc,
         "basket": basket,
         "economics": econ,
-        "economics_inputs": {
-            "efficiency_jth": econ_inputs.get("efficiency_jth", efficiency_jth),
-            "power_usd_kwh": econ_inputs.get("power_usd_kwh", power_usd_kwh),
-        },
+        "economics_inputs": {"efficiency_jth": eff, "power_usd_kwh": power},
+        "economics_default_fleet": eff == defaults.get("efficiency_jth") and power == defaults.get("power_usd_kwh"),
         "charts": chart,
         "note_available": note_available,
     }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -87,3 +89,67 @@ def register_pages(app: FastAPI, *, answer: Callable[..., Response], gate: Any) 
             return answer(request, build, cache_control=HTML_CACHE_CONTROL)
         except MinerwatchError as exc:
             return error_page(exc, month)
+
+    @app.get("/note/{month}", response_class=HTMLResponse, include_in_schema=False)
+    def note(
+        request: Request, month: str, efficiency_jth: str | None = None, power_usd_kwh: str | None = None
+    ) -> Response:
+        """The month's note as `minerwatch report` writes it (report.html, charts inlined)."""
+        from minerwatch import service
+        from minerwatch.api import optional_service, report_kwargs
+
+        try:
+            service.parse_month(month)
+            write_report = optional_service("minerwatch.report", "write_report", "the note")
+            kwargs = report_kwargs(
+                parse_float_param(efficiency_jth, "efficiency_jth"), parse_float_param(power_usd_kwh, "power_usd_kwh")
+            )
+
+            def build(store: Store) -> tuple[bytes, str]:
+                # The report writes files; render into a private temporary folder and serve its HTML.
+                with tempfile.TemporaryDirectory(prefix="minerwatch-note-") as tmp:
+                    written = write_report(store, month, Path(tmp), **kwargs)
+                    html = Path(written["html"]).read_bytes()
+                return html, "text/html; charset=utf-8"
+
+            return answer(request, build, cache_control=HTML_CACHE_CONTROL)
+        except MinerwatchError as exc:
+            return error_page(exc, month)
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The API reference, rendered from /openapi.json on the server (no CDN, no JavaScript)."""
+        html = env.get_template("docs.html").render(endpoints=api_endpoints(app.openapi()), info=app.openapi()["info"])
+        return HTMLResponse(html)
+
+
+def api_endpoints(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GET endpoints of an OpenAPI document with their parameters, in document order."""
+    out = []
+    for path, ops in spec.get("paths", {}).items():
+        op = ops.get("get")
+        if op is None:
+            continue
+        params = []
+        for p in op.get("parameters", []):
+            schema = p.get("schema", {})
+            kinds = [s.get("type") for s in schema.get("anyOf", [])] or [schema.get("type")]
+            params.append(
+                {
+                    "name": p["name"],
+                    "in": p["in"],
+                    "required": p.get("required", False),
+                    "type": " or ".join(k for k in kinds if k and k != "null") or "string",
+                    "default": schema.get("default"),
+                    "description": p.get("description", ""),
+                }
+            )
+        out.append(
+            {
+                "path": path,
+                "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": params,
+            }
+        )
+    return out
