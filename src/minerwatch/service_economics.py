@@ -272,7 +272,7 @@ def _scenario_core(
         "day_first_height": first_h,
         "subsidy_btc": _r(subsidy, 8),
         "reward_btc_per_block": _r(ec.reward_btc_per_block(subsidy, fee_share_pct), 8),
-        "crosses_halving_that_day": nw.subsidy_btc(first_h) != nw.subsidy_btc(last_h),
+        "halving_that_day": last_h // nw.HALVING_INTERVAL_BLOCKS > (first_h - 1) // nw.HALVING_INTERVAL_BLOCKS,
         "halvings_before_date": (last_h // nw.HALVING_INTERVAL_BLOCKS)
         - (tip["last_height"] // nw.HALVING_INTERVAL_BLOCKS),
         "next_halving_height": halving,

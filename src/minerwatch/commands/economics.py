@@ -83,11 +83,18 @@ def scenario_table(d: dict[str, Any]) -> str:
         ("Estimated height (end of day)", f"{d['estimated_height']:,}"),
         (
             "Subsidy per block",
-            f"{fmt_num(d['subsidy_btc'], 8)} BTC" + (" (halving that day)" if d["crosses_halving_that_day"] else ""),
+            f"{fmt_num(d['subsidy_btc'], 8)} BTC" + (" (halving that day)" if d["halving_that_day"] else ""),
         ),
         (
             "Next halving",
-            halving + (f" ({d['halvings_before_date']} before this date)" if d["halvings_before_date"] else ""),
+            halving
+            + (
+                " (on this day)"
+                if d["halving_that_day"]
+                else " (before this date)"
+                if d["halvings_before_date"]
+                else ""
+            ),
         ),
         ("Block rate", f"{fmt_num(d['block_rate_per_day'], 2)}/day ({d['block_rate_basis']})"),
     ]

@@ -1,0 +1,177 @@
+"""CLI contract of the economics commands: exact outputs on the snapshot, JSON keys, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from minerwatch.cli import app
+
+runner = CliRunner()
+
+ECONOMICS_2025_02 = """\
+Mining economics 2025-02  (fleet 26.0 J/TH; monthly mean; revenue = hashprice, blockcount/realized)
+---------------------------------------------------------------------------------------------------
+Revenue per EH/s per day       $54,372.05  (hashprice $54,372.05, pool fee 0.00%)
+Cost per EH/s per day          $24,960.00  (624,000 kWh x $0.0400 power + $0.0000 opex)
+Gross profit per EH/s per day  $29,412.05  (-11.2% vs 2025-01)
+Gross margin                   54.09%
+Breakeven power price          $0.0871/kWh
+Cost to mine 1 BTC             $43,717.19
+Payback                        n/a (give --machine-usd-per-th)
+Days                           28 of 28 (28 profitable)
+"""
+
+SCENARIO_HALVING_DAY = """\
+Scenario 2028-04-14  (BTC $70,000, 900.0 EH/s, fees 2.00% of reward)
+--------------------------------------------------------------------
+Hashprice per EH/s per day     $17,857.14
+Hashprice per PH/s per day     $17.86
+BTC per EH/s per day           0.25510204
+Estimated height (end of day)  1,050,142
+Subsidy per block              1.56250000 BTC (halving that day)
+Next halving                   height 1,050,000, estimated 2028-04-14 (on this day)
+Block rate                     143.43/day (mean blocks per day 2025-12-02 to 2025-12-29)
+"""
+
+GRID_CSV = """\
+price_usd,power_usd_kwh,gross_margin_pct,gross_profit_usd_per_ehs_day
+35000.0,0.04,-9.71,-1700.0
+35000.0,0.05,-37.14,-6500.0
+70000.0,0.04,45.14,15800.0
+70000.0,0.05,31.43,11000.0
+"""
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    res = runner.invoke(app, list(args))
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_economics_table_exact(db_path: Path) -> None:
+    code, out, _ = run(
+        "economics", "--month", "2025-02", "--efficiency-jth", "26", "--power-usd-kwh", "0.04", "--db", str(db_path)
+    )
+    assert code == 0
+    assert out == ECONOMICS_2025_02
+
+
+def test_economics_json_contract(db_path: Path) -> None:
+    code, out, _ = run(
+        "economics",
+        "--month",
+        "2025-02",
+        "--efficiency-jth",
+        "26",
+        "--power-usd-kwh",
+        "0.04",
+        "-f",
+        "json",
+        "--db",
+        str(db_path),
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert list(data)[:10] == [
+        "month",
+        "efficiency_jth",
+        "power_usd_kwh",
+        "revenue_usd_per_ehs_day",
+        "cost_usd_per_ehs_day",
+        "gross_profit_usd_per_ehs_day",
+        "gross_margin_pct",
+        "breakeven_power_usd_kwh",
+        "cost_per_btc_usd",
+        "mom_change_pct",
+    ]
+    assert data["month"] == "2025-02" and data["cost_usd_per_ehs_day"] == 24960.0
+
+
+def test_scenario_on_the_halving_day_exact(db_path: Path) -> None:
+    code, out, _ = run(
+        "scenario",
+        "--price",
+        "70000",
+        "--hashrate-ehs",
+        "900",
+        "--fee-share-pct",
+        "2",
+        "--date",
+        "2028-04-14",
+        "--db",
+        str(db_path),
+    )
+    assert code == 0
+    assert out == SCENARIO_HALVING_DAY
+
+
+def test_scenario_grid_csv_exact(db_path: Path) -> None:
+    code, out, _ = run(
+        "scenario", "--price", "70000", "--hashrate-ehs", "900", "--date", "2026-06-01", "--efficiency-jth", "20",
+        "--grid", "--prices", "35000,70000", "--power-prices", "0.04,0.05", "-f", "csv", "--db", str(db_path),
+    )  # fmt: skip
+    assert code == 0
+    assert out == GRID_CSV
+
+
+def test_grid_table_has_a_row_per_price(db_path: Path) -> None:
+    code, out, _ = run(
+        "scenario", "--price", "70000", "--hashrate-ehs", "900", "--date", "2026-06-01", "--efficiency-jth", "20",
+        "--grid", "--db", str(db_path),
+    )  # fmt: skip
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1].split() == ["BTC", "price", "\\", "$/kWh", "0.030", "0.040", "0.050", "0.060", "0.070", "0.080"]
+    assert [line.split()[0] for line in lines[3:]] == ["$35,000", "$52,500", "$70,000", "$87,500", "$105,000"]
+
+
+def test_breakeven_and_difficulty_commands_run(db_path: Path) -> None:
+    code, out, _ = run(
+        "breakeven", "--efficiency-jth", "17.5", "--date", "2025-02-28", "-f", "json", "--db", str(db_path)
+    )
+    assert code == 0 and json.loads(out)["kwh_per_ehs_day"] == 420000.0
+    code, out, _ = run("difficulty", "forecast", "--as-of", "2025-02-20", "-f", "json", "--db", str(db_path))
+    assert code == 0 and json.loads(out)["next_retarget_height"] == 885024
+    code, out, _ = run("difficulty", "backtest", "--since", "2016-01-01", "--db", str(db_path))
+    assert code == 0 and "Mid-epoch median absolute error: 1.99 pp" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["economics", "--month", "2025-02", "--efficiency-jth", "0", "--power-usd-kwh", "0.04"],
+            "error: --efficiency-jth must be a positive number (the fleet's joules per terahash, e.g. 26), got 0.0\n",
+        ),
+        (
+            ["economics", "--month", "2025-02", "--efficiency-jth", "26", "--power-usd-kwh", "-0.04"],
+            "error: --power-usd-kwh must be a positive number (USD per kWh, e.g. 0.04), got -0.04\n",
+        ),
+        (
+            ["scenario", "--price", "70000", "--hashrate-ehs", "0", "--date", "2028-05-01"],
+            "error: --hashrate-ehs must be a positive number (network hashrate in EH/s, e.g. 900), got 0.0\n",
+        ),
+        (
+            ["scenario", "--price", "70000", "--hashrate-ehs", "900", "--date", "2019-05-01"],
+            "error: scenario date 2019-05-01 is not after the last day of data (2025-12-29); scenarios project "
+            "forward: give a later --date, or use `minerwatch breakeven --date` / `minerwatch economics` "
+            "for past days\n",
+        ),
+        (
+            ["scenario", "--price", "70000", "--hashrate-ehs", "900", "--date", "2028-05-01", "--grid"],
+            "error: --grid needs --efficiency-jth (the fleet's J/TH, e.g. 26)\n",
+        ),
+        (
+            ["breakeven", "--efficiency-jth", "-17.5"],
+            "error: --efficiency-jth must be a positive number (the fleet's joules per terahash, e.g. 26), got -17.5\n",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(db_path: Path, args: list[str], message: str) -> None:
+    code, out, err = run(*args, "--db", str(db_path))
+    assert code == 2
+    assert out == ""
+    assert err == message
