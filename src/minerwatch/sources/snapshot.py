@@ -14,7 +14,7 @@ from minerwatch.store import Store, utcnow
 
 #: Modules with a `load(store, now)` for further embedded data (each with its own manifest file),
 #: run inside the same transaction as the core load, in this order.
-EXTRA_LOADER_MODULES: list[str] = ["minerwatch.sources.equities_snapshot"]
+EXTRA_LOADER_MODULES: list[str] = ["minerwatch.sources.equities_snapshot", "minerwatch.sources.hashrate_snapshot"]
 
 SOURCES = {
     "coinmetrics": dict(
