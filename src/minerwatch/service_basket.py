@@ -1,0 +1,422 @@
+"""Miner basket service: pick sources, run the pure basket metrics, shape the JSON answers.
+
+Sources are chosen by a documented priority so live data wins when present:
+
+- prices: PRICE_SOURCE_PRIORITY, first source holding that (ticker, day); every close is converted
+  to the nominal (as traded) price with the corporate actions in the store;
+- shares: the latest fact dated on or before the day over the member's allowed sources; same-day
+  facts ranked by SHARES_SOURCE_PRIORITY, then by concept (SEC cover count first);
+- corporate actions: every source's actions, one per (ticker, ex-date, kind), CORPORATE_ACTION_PRIORITY.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from minerwatch import basket_file
+from minerwatch.errors import DataGap, InputError
+from minerwatch.metrics import basket as bk
+from minerwatch.metrics import market as mk
+from minerwatch.store import Store
+
+#: Live Yahoo closes first, then the NASDAQ screener's nominal last sale, then the embedded feeds.
+PRICE_SOURCE_PRIORITY = ("yahoo", "nasdaq_screener", "dsturdy", "dieperdev", "spooky", "nasdaq_screener_unverified")
+#: Same-day shares facts: live EDGAR first, then SEC facts read from filings, then the screener.
+SHARES_SOURCE_PRIORITY = ("edgar", "sec_filings", "nasdaq_screener")
+CORPORATE_ACTION_PRIORITY = ("yahoo", "edgar", "equities_derived")
+
+PERIOD_BASIS = (
+    "change from the last trading day's close of the previous month to the last trading day's close of "
+    "the month; market cap = nominal close x shares outstanding from the latest fact dated on or before "
+    "that day; best/worst and beat-BTC compare share-price returns (split-adjusted), the aggregate and "
+    "cohorts compare market caps (which include share issuance); BTC closes are UTC daily closes on the "
+    "same two dates"
+)
+
+
+def _rank(priority: tuple[str, ...], column: str = "source_id") -> pl.Expr:
+    return pl.col(column).replace_strict(
+        {s: i for i, s in enumerate(priority)}, default=len(priority), return_dtype=pl.Int64
+    )
+
+
+def known_tickers(store: Store) -> list[str]:
+    """Tickers with at least one price row in the store."""
+    return store.query("SELECT DISTINCT ticker FROM equity_prices_daily ORDER BY ticker")["ticker"].to_list()
+
+
+def corporate_actions(store: Store, tickers: list[str]) -> dict[str, list[tuple[date, float]]]:
+    """(ex-date, ratio) per ticker, one row per (ticker, date, kind) by source priority."""
+    if not tickers:
+        return {}
+    df = store.query(
+        "SELECT ticker, date, kind, ratio, source_id FROM corporate_actions WHERE list_contains(?, ticker)",
+        [tickers],
+    )
+    out: dict[str, list[tuple[date, float]]] = {t: [] for t in tickers}
+    if df.height == 0:
+        return out
+    df = df.with_columns(_rank(CORPORATE_ACTION_PRIORITY).alias("rk")).sort("ticker", "date", "kind", "rk")
+    df = df.unique(subset=["ticker", "date", "kind"], keep="first", maintain_order=True)
+    for t, d, r in df.select("ticker", "date", "ratio").iter_rows():
+        out[t].append((d, float(r)))
+    return out
+
+
+def nominal_prices(store: Store, tickers: list[str], start: date, end: date) -> pl.DataFrame:
+    """One nominal close per (ticker, day) in [start, end] from the preferred source.
+
+    Columns: ticker, date, close_usd (nominal), raw_close_usd, price_basis, source_id.
+    """
+    schema = {
+        "ticker": pl.Utf8,
+        "date": pl.Date,
+        "close_usd": pl.Float64,
+        "raw_close_usd": pl.Float64,
+        "price_basis": pl.Utf8,
+        "source_id": pl.Utf8,
+    }
+    if not tickers:
+        return pl.DataFrame(schema=schema)
+    raw = store.query(
+        "SELECT ticker, date, source_id, close_usd, price_basis FROM equity_prices_daily "
+        "WHERE list_contains(?, ticker) AND date BETWEEN ? AND ? AND close_usd > 0",
+        [tickers, start, end],
+    )
+    if raw.height == 0:
+        return pl.DataFrame(schema=schema)
+    raw = raw.with_columns(_rank(PRICE_SOURCE_PRIORITY).alias("rk")).sort("ticker", "date", "rk")
+    raw = raw.unique(subset=["ticker", "date"], keep="first", maintain_order=True)
+    actions = corporate_actions(store, tickers)
+    rows = []
+    for t, d, sid, close, basis in raw.select("ticker", "date", "source_id", "close_usd", "price_basis").iter_rows():
+        rows.append((t, d, bk.nominal_close_usd(close, d, basis, actions.get(t, [])), close, basis, sid))
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _shares_facts(store: Store, tickers: list[str], upto: date) -> pl.DataFrame:
+    """Shares facts dated on or before `upto`, one value per (ticker, as_of, source, concept)."""
+    df = store.query(
+        "SELECT ticker, as_of_date, source_id, concept, share_class, shares_outstanding FROM shares_facts "
+        "WHERE list_contains(?, ticker) AND as_of_date <= ?",
+        [tickers, upto],
+    )
+    if df.height == 0:
+        return df.drop("share_class")
+    # A total row ('all', or the screener's 'listed') wins; otherwise the classes are summed.
+    total = df.filter(pl.col("share_class").is_in(["all", "listed"]))
+    keys = ["ticker", "as_of_date", "source_id", "concept"]
+    classes = df.join(total.select(keys), on=keys, how="anti").group_by(keys).agg(pl.col("shares_outstanding").sum())
+    total = total.unique(subset=keys, keep="first").select(*keys, "shares_outstanding")
+    return pl.concat([total, classes.select(*keys, "shares_outstanding")])
+
+
+def _member_shares(facts: pl.DataFrame, member: basket_file.Member) -> pl.DataFrame:
+    f = facts.filter(pl.col("ticker") == member.ticker)
+    if member.shares_sources:
+        f = f.filter(pl.col("source_id").is_in(list(member.shares_sources)))
+    return f
+
+
+def _priority_for(member: basket_file.Member) -> tuple[str, ...]:
+    return tuple(member.shares_sources) if member.shares_sources else SHARES_SOURCE_PRIORITY
+
+
+def _load_basket(store: Store, basket_path: str | Path | None) -> basket_file.Basket:
+    return basket_file.load(basket_path, known_tickers=known_tickers(store))
+
+
+def period_dates(store: Store, month: str, basket: basket_file.Basket) -> tuple[date, date]:
+    """(start, end): the last trading day of the previous month and of the month.
+
+    A trading day is a day on which at least half of the basket's tickers that trade in the
+    window have a close (so one feed's stray weekend row does not create a day).
+    """
+    first, last = _parse_month(month)
+    lead = first - timedelta(days=20)
+    px = nominal_prices(store, basket.tickers(), lead, last)
+    if px.filter(pl.col("date") >= first).height == 0:
+        rng = store.query("SELECT min(date) AS a, max(date) AS b FROM equity_prices_daily")
+        a, b = rng["a"][0], rng["b"][0]
+        where = f"equity prices cover {a} to {b}" if a else "the store holds no equity prices"
+        raise DataGap(f"no equity close in {month} for the basket; {where}")
+    active = px["ticker"].n_unique()
+    counts = px.group_by("date").agg(pl.col("ticker").n_unique().alias("n"))
+    days = counts.filter(pl.col("n") * 2 >= active)["date"]
+    before = days.filter(days < first)
+    inside = days.filter(days >= first)
+    if before.len() == 0:
+        raise DataGap(f"no trading day with closes in the 20 days before {month}; the period start is unknown")
+    if inside.len() == 0:
+        raise DataGap(f"no trading day in {month} with closes for at least half of the basket")
+    return before.max(), inside.max()
+
+
+def _parse_month(month: str) -> tuple[date, date]:
+    try:
+        return mk.month_bounds(month)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _btc_change(store: Store, start: date, end: date) -> tuple[float | None, dict]:
+    from minerwatch.service import btc_closes
+
+    px = btc_closes(store, start, end)
+    a = px.filter(pl.col("date") == start)
+    b = px.filter(pl.col("date") == end)
+    if a.height == 0 or b.height == 0:
+        return None, {"btc_start_usd": None, "btc_end_usd": None, "btc_source": None}
+    s, e = float(a["close_usd"][0]), float(b["close_usd"][0])
+    return bk.change_pct(s, e), {
+        "btc_start_usd": s,
+        "btc_end_usd": e,
+        "btc_source": f"{a['venue'][0]} ({a['time_convention'][0]})",
+    }
+
+
+def _evaluate(store: Store, month: str, basket_path: str | Path | None) -> dict:
+    """Everything behind a basket month: window, per-member inputs and provenance, missing."""
+    basket = _load_basket(store, basket_path)
+    start, end = period_dates(store, month, basket)
+    counted = [m for m in basket.members if m.start <= end and (m.end is None or m.end >= start)]
+    tickers = [m.ticker for m in counted]
+    px = nominal_prices(store, tickers, start, end)
+    facts = _shares_facts(store, tickers, end)
+    actions = corporate_actions(store, tickers)
+    inputs, missing = [], []
+    for m in counted:
+        cohort = m.cohort_on(end)
+        if not m.is_member(start):
+            missing.append(
+                {
+                    "ticker": m.ticker,
+                    "reason": f"joined the basket on {m.start}, after the period start "
+                    f"{start}; counted from the first full period",
+                }
+            )
+            continue
+        if not m.is_member(end):
+            missing.append(
+                {
+                    "ticker": m.ticker,
+                    "reason": f"left the basket on {m.end}, before the period end {end}; "
+                    f"not in the like-for-like aggregate",
+                }
+            )
+            continue
+        mine = px.filter(pl.col("ticker") == m.ticker)
+        c0 = mine.filter(pl.col("date") == start)
+        c1 = mine.filter(pl.col("date") == end)
+        if c0.height == 0 or c1.height == 0:
+            day = start if c0.height == 0 else end
+            missing.append({"ticker": m.ticker, "reason": f"no close on {day} in any price source"})
+            continue
+        mf = _member_shares(facts, m)
+        acts = actions.get(m.ticker, [])
+        prio = _priority_for(m)
+        s0 = bk.shares_on(mf, start, acts, prio)
+        s1 = bk.shares_on(mf, end, acts, prio)
+        if s0 is None or s1 is None:
+            day = start if s0 is None else end
+            allowed = ", ".join(m.shares_sources) if m.shares_sources else "any source"
+            missing.append({"ticker": m.ticker, "reason": f"no shares fact dated on or before {day} ({allowed})"})
+            continue
+        ratio = bk.split_factor(acts, start, end)
+        row = bk.member_period(
+            m.ticker,
+            cohort,
+            float(c0["close_usd"][0]),
+            float(c1["close_usd"][0]),
+            s0["shares_outstanding"],
+            s1["shares_outstanding"],
+            ratio,
+        )
+        inputs.append((m, row, c0.row(0, named=True), c1.row(0, named=True), s0, s1, ratio))
+    btc_pct, btc_info = _btc_change(store, start, end)
+    agg = bk.aggregate([i[1] for i in inputs], btc_pct)
+    return {
+        "basket": basket,
+        "start": start,
+        "end": end,
+        "counted": counted,
+        "inputs": inputs,
+        "missing": missing,
+        "btc_change_pct": btc_pct,
+        "btc": btc_info,
+        "aggregate": agg,
+    }
+
+
+def _r(v: float | None, nd: int) -> float | None:
+    return None if v is None else round(float(v), nd)
+
+
+def _perf(m: dict | None) -> dict | None:
+    if m is None:
+        return None
+    return {
+        "ticker": m["ticker"],
+        "price_change_pct": _r(m["price_change_pct"], 2),
+        "market_cap_change_pct": _r(m["change_pct"], 2),
+    }
+
+
+def basket_month(store: Store, month: str, *, basket_path: str | Path | None = None) -> dict:
+    """The basket over a month: aggregate market cap and change, members, cohorts, best/worst, vs BTC."""
+    ev = _evaluate(store, month, basket_path)
+    agg = ev["aggregate"]
+    priced = len(ev["inputs"])
+    total = len(ev["counted"])
+    return {
+        "month": month,
+        "members_total": total,
+        "members_priced": priced,
+        "market_cap_start_usd": _r(agg["market_cap_start_usd"], 0) if priced else None,
+        "market_cap_end_usd": _r(agg["market_cap_end_usd"], 0) if priced else None,
+        "change_usd": _r(agg["change_usd"], 0) if priced else None,
+        "change_pct": _r(agg["change_pct"], 2),
+        "best": _perf(agg["best"]),
+        "worst": _perf(agg["worst"]),
+        "beat_btc_count": agg["beat_btc_count"] if ev["btc_change_pct"] is not None else None,
+        "btc_change_pct": _r(ev["btc_change_pct"], 2),
+        "cohorts": {
+            name: {
+                "market_cap_start_usd": _r(c["market_cap_start_usd"], 0),
+                "market_cap_end_usd": _r(c["market_cap_end_usd"], 0),
+                "change_pct": _r(c["change_pct"], 2),
+                "members": c["members"],
+            }
+            for name, c in agg["cohorts"].items()
+        },
+        "members": [
+            {
+                "ticker": m["ticker"],
+                "cohort": m["cohort"],
+                "market_cap_start_usd": _r(m["market_cap_start_usd"], 0),
+                "market_cap_end_usd": _r(m["market_cap_end_usd"], 0),
+                "change_pct": _r(m["change_pct"], 2),
+                "contribution_usd": _r(m["contribution_usd"], 0),
+                "beat_btc": m["beat_btc"],
+                "price_change_pct": _r(m["price_change_pct"], 2),
+                "contribution_pct_points": _r(m["contribution_pct_points"], 2),
+            }
+            for m in agg["members"]
+        ],
+        "missing": ev["missing"],
+        # Beyond the contract: the window, the comparison with BTC and how the figures were made.
+        "start_date": ev["start"],
+        "end_date": ev["end"],
+        "coverage": f"aggregate covers {priced} of {total} members",
+        "vs_btc_pct_points": _r(agg["vs_btc_pct_points"], 2),
+        "basket": ev["basket"].name,
+        "basket_file": ev["basket"].path,
+        "basis": PERIOD_BASIS,
+    }
+
+
+def basket_explain(store: Store, month: str, *, basket_path: str | Path | None = None) -> dict:
+    """Per member: the closes and share counts used at both ends, where each came from, the repairs."""
+    ev = _evaluate(store, month, basket_path)
+    start, end = ev["start"], ev["end"]
+    rows = []
+    for m, row, c0, c1, s0, s1, ratio in ev["inputs"]:
+        rows.append(
+            {
+                "ticker": m.ticker,
+                "cohort": row["cohort"],
+                "start_close_usd": c0["close_usd"],
+                "start_price_source": c0["source_id"],
+                "start_price_basis": c0["price_basis"],
+                "start_raw_close_usd": c0["raw_close_usd"],
+                "start_shares": s0["shares_outstanding"],
+                "start_shares_as_of": s0["as_of_date"],
+                "start_shares_source": f"{s0['source_id']} {s0['concept']}",
+                "end_close_usd": c1["close_usd"],
+                "end_price_source": c1["source_id"],
+                "end_price_basis": c1["price_basis"],
+                "end_raw_close_usd": c1["raw_close_usd"],
+                "end_shares": s1["shares_outstanding"],
+                "end_shares_as_of": s1["as_of_date"],
+                "end_shares_source": f"{s1['source_id']} {s1['concept']}",
+                "shares_split_factor_end": s1["split_factor"],
+                "split_ratio_in_period": ratio,
+                "market_cap_start_usd": row["market_cap_start_usd"],
+                "market_cap_end_usd": row["market_cap_end_usd"],
+            }
+        )
+    tickers = [m.ticker for m in ev["counted"]]
+    corr = (
+        store.query(
+            "SELECT ticker, date, source_id, field, raw_value, used_value, action, reason FROM equity_corrections "
+            "WHERE (list_contains(?, ticker) OR ticker = '*') ORDER BY ticker, date NULLS FIRST",
+            [tickers],
+        )
+        if tickers
+        else pl.DataFrame()
+    )
+    return {
+        "month": month,
+        "start_date": start,
+        "end_date": end,
+        "basket_file": ev["basket"].path,
+        "members": rows,
+        "missing": ev["missing"],
+        "corrections": corr.to_dicts() if corr.height else [],
+        "price_source_priority": list(PRICE_SOURCE_PRIORITY),
+        "shares_source_priority": list(SHARES_SOURCE_PRIORITY),
+        "basis": PERIOD_BASIS,
+    }
+
+
+def equity_series(store: Store, ticker: str, start: date, end: date) -> pl.DataFrame:
+    """Daily nominal close, point-in-time shares and market cap of one ticker, with sources."""
+    t = ticker.strip().upper()
+    if end < start:
+        raise InputError(f"--to {end} is before --from {start}")
+    known = known_tickers(store)
+    if t not in known:
+        raise InputError(f"unknown ticker {ticker!r}; the store has prices for {', '.join(known)}")
+    px = nominal_prices(store, [t], start, end)
+    if px.height == 0:
+        rng = store.query("SELECT min(date) AS a, max(date) AS b FROM equity_prices_daily WHERE ticker = ?", [t])
+        raise DataGap(f"no close for {t} between {start} and {end}; its prices cover {rng['a'][0]} to {rng['b'][0]}")
+    facts = _shares_facts(store, [t], end).filter(pl.col("ticker") == t)
+    acts = corporate_actions(store, [t]).get(t, [])
+    rows = []
+    for d, close, src, basis, rawc in px.select(
+        "date", "close_usd", "source_id", "price_basis", "raw_close_usd"
+    ).iter_rows():
+        sh = bk.shares_on(facts, d, acts, SHARES_SOURCE_PRIORITY)
+        rows.append(
+            {
+                "date": d,
+                "ticker": t,
+                "close_usd": close,
+                "price_source": src,
+                "price_basis": basis,
+                "raw_close_usd": rawc,
+                "shares_outstanding": sh["shares_outstanding"] if sh else None,
+                "shares_as_of": sh["as_of_date"] if sh else None,
+                "shares_source": sh["source_id"] if sh else None,
+                "market_cap_usd": round(bk.market_cap_usd(close, sh["shares_outstanding"]), 2) if sh else None,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "date": pl.Date,
+            "ticker": pl.Utf8,
+            "close_usd": pl.Float64,
+            "price_source": pl.Utf8,
+            "price_basis": pl.Utf8,
+            "raw_close_usd": pl.Float64,
+            "shares_outstanding": pl.Float64,
+            "shares_as_of": pl.Date,
+            "shares_source": pl.Utf8,
+            "market_cap_usd": pl.Float64,
+        },
+    )
