@@ -171,6 +171,9 @@ def dashboard_context(
 
     hp = _section(lambda: service.hashprice_month(store, month))
     btc = _section(lambda: service.btc_month(store, month))
+    if hp["data"] is None and btc["data"] is None:
+        # Nothing to show for this month at all: answer like the API does (404 naming the range).
+        raise DataGap(f"{hp['error']}; BTC: {btc['error']}")
     chart: dict[str, str] = {}
     if hp["data"]:
         chart.update(_network_charts(store, month, hp["data"]))
