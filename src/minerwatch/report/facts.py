@@ -357,9 +357,10 @@ def _btc_section(inp: Inputs, prov: _Prov) -> dict:
         "change_30d_pct": _pct_fig(
             b["change_30d_pct"],
             "metrics.market.change_pct(close 30 days earlier, close_usd)",
-            {"close_usd": b["close_usd"]},
+            {"close_usd": b["close_usd"], "window_days": 30},
             prov.closes_history,
         ),
+        "change_30d_window_days": figure(30, "days", "30", "trailing window of change_30d_pct", {}, []),
         "low_usd": figure(
             b["low_usd"],
             usd,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import math
 
-#: Below this absolute percent change a move is reported as flat ("was flat (+0.3%)").
+#: Below this absolute percent change (as printed, 1 decimal) a move is reported as flat ("was flat (+0.3%)").
 FLAT_PCT = 0.5
 
 
@@ -99,7 +99,8 @@ def direction(value: float | None, *, rose: str = "rose", fell: str = "fell", fl
     """The verb for a change: `rose`, `fell`, or `was flat` when |value| < FLAT_PCT; None if missing."""
     if _missing(value):
         return None
-    if abs(value) < FLAT_PCT:  # type: ignore[arg-type]
+    # Judge the size on the printed (1-decimal) value, so "was flat" never shows "0.5%".
+    if float(f"{abs(value):.1f}") < FLAT_PCT:  # type: ignore[arg-type]
         return flat
     return rose if value > 0 else fell  # type: ignore[operator]
 

@@ -1,0 +1,219 @@
+"""The sentence generator on rises, falls, flat and missing values (small dicts of the services' shapes)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from minerwatch.report import fmt
+from minerwatch.report import sentences as sn
+
+
+def hp(**kw):
+    base = {
+        "month": "2025-02", "usd_per_ehs_day": 54372.05, "btc_per_ehs_day": 0.57094245, "usd_per_phs_day": 54.3721,
+        "mom_change_pct": -6.41, "hashrate_ehs": 810.2, "hashrate_mom_change_pct": 3.76, "fee_share_pct": 1.34,
+        "days": 28, "days_in_month": 28, "difficulty_mean": 111.7e12,
+    }
+    return base | kw
+
+
+def basket(**kw):
+    base = {
+        "month": "2025-02", "members_total": 13, "members_priced": 12,
+        "market_cap_start_usd": 40.9e9, "market_cap_end_usd": 28.6e9, "change_usd": -12.3e9, "change_pct": -30.07,
+        "best": {"ticker": "IREN", "change_pct": 5.2}, "worst": {"ticker": "ARBK", "change_pct": -45.0},
+        "beat_btc_count": 5, "btc_change_pct": -17.62,
+        "cohorts": {
+            "pure_play": {"market_cap_start_usd": 30e9, "market_cap_end_usd": 20.4e9, "change_pct": -32.0},
+            "ai_hpc": {"market_cap_start_usd": 10.9e9, "market_cap_end_usd": 8.2e9, "change_pct": -24.77},
+        },
+        "members": [],
+        "missing": [{"ticker": "SDIG", "reason": "no prices after 2025-01-31"}],
+    }
+    return base | kw
+
+
+def econ(**kw):
+    base = {
+        "month": "2025-02", "efficiency_jth": 20.0, "power_usd_kwh": 0.05, "revenue_usd_per_ehs_day": 54372.05,
+        "cost_usd_per_ehs_day": 24000.0, "gross_profit_usd_per_ehs_day": 30372.05, "gross_margin_pct": 55.86,
+        "breakeven_power_usd_kwh": 0.11328, "cost_per_btc_usd": 42035.7, "mom_change_pct": -10.94,
+    }
+    return base | kw
+
+
+# -- number formats --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(12.3e9, "$12.3 billion"), (-5.26e9, "-$5.3 billion"), (412.66e6, "$412.7 million"), (84243.78, "$84,244"),
+     (54.3721, "$54.37"), (None, "n/a"), (float("nan"), "n/a")],
+)
+def test_usd_rounds_like_a_note(value, text):
+    assert fmt.usd(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [(3.76, "rose 3.8%"), (-17.62, "fell 17.6%"), (0.3, "was flat (+0.3%)"), (-0.49, "fell 0.5%"),
+     (0.449, "was flat (+0.4%)"), (0.0, "was flat (0.0%)"), (-0.5, "fell 0.5%"), (None, None)],
+)
+def test_change_phrase_from_sign_and_size(value, phrase):
+    assert fmt.change_phrase(value) == phrase
+
+
+def test_labels():
+    assert fmt.month_label("2025-02") == "February 2025"
+    assert fmt.relative_month_label("2025-01", "2025-02") == "January"
+    assert fmt.relative_month_label("2024-12", "2025-01") == "December 2024"
+    assert fmt.day_label(date(2025, 2, 28), "2025-02") == "28 February"
+    assert fmt.day_label("2024-12-17", "2025-02") == "17 December 2024"
+    assert fmt.difficulty(111.66e12) == "111.7 T"
+
+
+# -- network -------------------------------------------------------------------------------------
+
+def test_hashprice_falls():
+    assert sn.hashprice_sentence(hp()) == (
+        "Miners earned $54,372 per EH/s per day on average in block rewards in February 2025, down 6.4% from January."
+    )
+
+
+def test_hashprice_rises_across_a_year_end():
+    s = sn.hashprice_sentence(hp(month="2025-01", mom_change_pct=12.04))
+    assert s.endswith("in January 2025, up 12.0% from December 2024.")
+
+
+def test_hashprice_flat_and_missing_previous():
+    assert sn.hashprice_sentence(hp(mom_change_pct=0.2)).endswith("in February 2025, flat (+0.2%) from January.")
+    assert sn.hashprice_sentence(hp(mom_change_pct=None)) == (
+        "Miners earned $54,372 per EH/s per day on average in block rewards in February 2025."
+    )
+
+
+def test_network_sentences_partial_month_and_fee_share():
+    out = sn.network_sentences(hp(days=29, days_in_month=31, month="2025-12", mom_change_pct=None,
+                                  hashrate_mom_change_pct=None), prev_fee_share_pct=0.71)
+    assert out == [
+        "Miners earned $54,372 per EH/s per day on average in block rewards in December 2025.",
+        "In BTC terms that is 0.5709 BTC per EH/s per day, or $54.37 per PH/s per day.",
+        "Network hashrate averaged 810 EH/s, at a mean difficulty of 111.7 T.",
+        "Transaction fees made up 1.3% of block rewards, against 0.7% in November.",
+        "The store covers 29 of 31 days of December 2025, so these are means over those days.",
+    ]
+
+
+# -- BTC ---------------------------------------------------------------------------------------------
+
+def btc(**kw):
+    base = {
+        "month": "2025-02", "open_usd": 102263.04, "close_usd": 84243.78, "change_pct": -17.62,
+        "change_30d_pct": -18.93, "low_usd": 78258.52, "low_date": date(2025, 2, 28), "high_usd": 102783.71,
+        "high_date": date(2025, 2, 1), "ath_close_usd": 106115.91, "ath_close_date": date(2024, 12, 17),
+        "drawdown_from_ath_pct": -20.61, "close_date": date(2025, 2, 28), "low_high_basis": "intraday",
+    }
+    return base | kw
+
+
+def test_btc_sentences_fall():
+    assert sn.btc_sentences(btc()) == [
+        "BTC fell 17.6% in February 2025 to close at $84,244, from $102,263 at the end of January.",
+        "Over the 30 days to 28 February it fell 18.9%.",
+        "The intramonth low was $78,259 on 28 February and the high $102,784 on 1 February (intraday).",
+        "At month end BTC was 20.6% below its all-time closing high of $106,116 (17 December 2024).",
+    ]
+
+
+def test_btc_at_a_new_high_and_missing_changes():
+    out = sn.btc_sentences(btc(change_pct=None, change_30d_pct=None, drawdown_from_ath_pct=0.0,
+                               ath_close_usd=84243.78, ath_close_date=date(2025, 2, 28), low_high_basis="close"))
+    assert out == [
+        "BTC closed February 2025 at $84,244.",
+        "The intramonth low was $78,259 on 28 February and the high $102,784 on 1 February (daily close).",
+        "BTC ended the month at its all-time closing high of $84,244 (28 February).",
+    ]
+
+
+# -- equities ------------------------------------------------------------------------------------------
+
+def test_basket_falls():
+    assert sn.basket_sentence(basket()) == (
+        "The 12 tracked miners' aggregate market cap fell 30.1% ($12.3 billion) in February 2025."
+    )
+
+
+def test_basket_rises_flat_missing():
+    assert sn.basket_sentence(basket(change_pct=8.44, change_usd=3.45e9)) == (
+        "The 12 tracked miners' aggregate market cap rose 8.4% ($3.5 billion) in February 2025."
+    )
+    assert sn.basket_sentence(basket(change_pct=-0.1, change_usd=-0.04e9)) == (
+        "The 12 tracked miners' aggregate market cap was flat (-0.1%) in February 2025."
+    )
+    assert sn.basket_sentence(basket(change_pct=None, change_usd=None)) == (
+        "The 12 tracked miners' aggregate market cap was $28.6 billion at the end of February 2025."
+    )
+
+
+def test_equities_sentences():
+    assert sn.equities_sentences(basket()) == [
+        "The 12 tracked miners' aggregate market cap fell 30.1% ($12.3 billion) in February 2025.",
+        "The best performer was IREN, which rose 5.2%; the worst was ARBK, which fell 45.0%.",
+        "By cohort, pure-play miners fell 32.0% (to $20.4 billion), while AI/HPC miners fell 24.8% (to $8.2 billion).",
+        "5 of 12 miners beat BTC, which fell 17.6% in the month.",
+        "Left out for missing data is: SDIG (no prices after 2025-01-31).",
+    ]
+
+
+def test_best_worst_as_tickers_and_beat_counts():
+    members = [{"ticker": "IREN", "change_pct": 5.2}, {"ticker": "ARBK", "change_pct": -45.0}]
+    out = sn.equities_sentences(basket(best="IREN", worst="ARBK", members=members, beat_btc_count=0, cohorts={},
+                                       missing=[]))
+    assert out[1] == "The best performer was IREN, which rose 5.2%; the worst was ARBK, which fell 45.0%."
+    assert out[2] == "None of the 12 miners beat BTC, which fell 17.6% in the month."
+    assert sn.beat_btc_sentence(basket(beat_btc_count=12)) == "All 12 miners beat BTC, which fell 17.6% in the month."
+    assert sn.beat_btc_sentence(basket(btc_change_pct=None)) is None
+
+
+# -- economics and missing sections ------------------------------------------------------------------
+
+def test_economics_profit_and_loss():
+    assert sn.economics_sentences(econ()) == [
+        "For a fleet at 20.0 J/TH paying $0.050 per kWh (the default assumption), power cost $24,000 per EH/s per "
+        "day against revenue of $54,372.",
+        "That is a gross profit of $30,372 per EH/s per day, a gross margin of 55.9%, down 10.9% from January.",
+        "The breakeven power price was $0.113 per kWh.",
+        "At that power price the power cost of mining one BTC was $42,036.",
+    ]
+    loss = sn.economics_sentences(econ(power_usd_kwh=0.12, cost_usd_per_ehs_day=57600.0,
+                                       gross_profit_usd_per_ehs_day=-3227.95, gross_margin_pct=-5.94,
+                                       mom_change_pct=None), default_assumption=False)
+    assert loss[0].endswith("(the assumption chosen for this note), power cost $57,600 per EH/s per day against "
+                            "revenue of $54,372.")
+    assert loss[1] == "That is a gross loss of $3,228 per EH/s per day, a gross margin of -5.9%."
+    assert sn.economics_headline(econ()) == (
+        "A 20.0 J/TH fleet at $0.050 per kWh made a gross profit of $30,372 per EH/s per day (55.9% margin)."
+    )
+
+
+def test_missing_sections_say_so_in_one_sentence():
+    assert sn.missing_sentence("equities", "2025-02", "no equity prices in 2025-02.") == (
+        "No miner equity data for February 2025: no equity prices in 2025-02."
+    )
+    out = sn.summary_sentences("2025-02", hp(), btc(), None, None,
+                               {"equities": "no equity prices", "economics": None})
+    assert out == [
+        sn.hashprice_sentence(hp()),
+        sn.hashrate_sentence(hp()),
+        sn.btc_change_sentence(btc()),
+        "No miner equity data for February 2025: no equity prices.",
+        "No mining economics data for February 2025.",
+    ]
+
+
+def test_summary_has_four_to_six_sentences():
+    full = sn.summary_sentences("2025-02", hp(), btc(), basket(), econ())
+    assert len(full) == 6
+    assert full[3] == sn.basket_sentence(basket())
+    assert full[5] == sn.economics_headline(econ())
