@@ -539,3 +539,124 @@ def epoch_rows(store: Store, *, since: date | None = None, progress: float = 0.5
             for r in rows
         ]
     )
+
+
+# -- miners' reported hashrate and the basket's share of future rewards --------------------------------
+
+#: Which reported metric stands for a company's hashrate in a month, best match for a monthly mean first.
+HASHRATE_METRIC_PREFERENCE = ("average_operating", "realized", "operating", "energized", "deployed")
+#: A user's imported CSV (`minerwatch import --kind hashrate`) wins over the embedded company reports.
+HASHRATE_SOURCE_PRIORITY = ("csv", "company_reports")
+
+
+def reported_hashrate(store: Store, month: str, tickers: Sequence[str] | None = None) -> pl.DataFrame:
+    """One self-reported hashrate per ticker in a month (ticker, metric, hashrate_ehs, source_id, source_url)."""
+    service.parse_month(month)
+    metric_rank = " ".join(f"WHEN '{m}' THEN {i}" for i, m in enumerate(HASHRATE_METRIC_PREFERENCE))
+    frame = store.query(
+        f"""
+        SELECT ticker, metric, hashrate_ehs, source_id, source_url
+        FROM miner_hashrate_reported
+        WHERE month = ? AND hashrate_ehs IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY ticker
+            ORDER BY {service._priority_case(HASHRATE_SOURCE_PRIORITY)},
+                     CASE metric {metric_rank} ELSE {len(HASHRATE_METRIC_PREFERENCE)} END) = 1
+        ORDER BY ticker
+        """,
+        [month],
+    )
+    if tickers is not None:
+        frame = frame.filter(pl.col("ticker").is_in(list(tickers)))
+    return frame
+
+
+def basket_hashrate_share(store: Store, month: str) -> dict:
+    """The basket's self-reported hashrate as a share of network hashrate, and its market cap as a multiple of
+    its share of the next four years of block rewards (members that report both)."""
+    from minerwatch import service_basket
+
+    basket = service_basket.basket_month(store, month)
+    members = {m["ticker"]: m for m in basket["members"]}
+    tickers = sorted(members) + sorted(t for t in _missing_tickers(basket) if t not in members)
+    net = _month_summary(store, month)
+    network_ehs = float(net["hashrate_ehs"])
+    reported = reported_hashrate(store, month, tickers)
+    first, last = service.parse_month(month)
+    tip = store.query(
+        "SELECT max(last_height) AS h FROM network_daily WHERE date <= ? AND last_height IS NOT NULL", [last]
+    )["h"][0]
+    close = service.btc_closes(store, None, last).tail(1)
+    if tip is None or close.height == 0:
+        raise DataGap(f"no block height or BTC close on or before {last}")
+    price = float(close["close_usd"][0])
+    fee_share = float(net["fee_share_pct"] or 0.0)
+    rewards_btc = ec.future_subsidy_btc(int(tip), ec.BLOCKS_PER_FOUR_YEARS) / (1.0 - fee_share / 100.0)
+    rows = []
+    for r in reported.iter_rows(named=True):
+        cap = members.get(r["ticker"], {}).get("market_cap_end_usd")
+        share = ec.hashrate_share_pct(r["hashrate_ehs"], network_ehs)
+        rows.append(
+            {
+                "ticker": r["ticker"],
+                "hashrate_ehs": r["hashrate_ehs"],
+                "metric": r["metric"],
+                "hashrate_share_pct": _r(share, 3),
+                "market_cap_end_usd": cap,
+                "market_cap_to_reward_share_multiple": _r(
+                    ec.market_cap_to_reward_share_multiple(cap, share, rewards_btc, price) if cap else None, 2
+                ),
+                "source_id": r["source_id"],
+                "source_url": r["source_url"],
+            }
+        )
+    if not rows:
+        rng = store.query(
+            "SELECT min(month) AS first, max(month) AS last FROM miner_hashrate_reported WHERE hashrate_ehs IS NOT NULL"
+        )
+        raise DataGap(
+            f"no basket member has a reported hashrate for {month} (reports cover {rng['first'][0]} to "
+            f"{rng['last'][0]}, sparsely); add your own with `minerwatch import FILE --kind hashrate`"
+        )
+    both = [r for r in rows if r["market_cap_end_usd"]]
+    total_ehs = sum(r["hashrate_ehs"] for r in rows)
+    both_ehs = sum(r["hashrate_ehs"] for r in both)
+    both_cap = sum(r["market_cap_end_usd"] for r in both)
+    both_share = ec.hashrate_share_pct(both_ehs, network_ehs)
+    return {
+        "month": month,
+        "network_hashrate_ehs": _r(network_ehs, 2),
+        "reporting_members": len(rows),
+        "basket_members": len(tickers),
+        "reported_hashrate_ehs": _r(total_ehs, 2),
+        "hashrate_share_pct": _r(ec.hashrate_share_pct(total_ehs, network_ehs), 2),
+        "market_cap_end_usd": _r(both_cap, 0) if both else None,
+        "hashrate_share_pct_with_market_cap": _r(both_share, 2) if both else None,
+        "rewards_next_four_years_btc": _r(rewards_btc, 2),
+        "btc_close_usd": _r(price, 2),
+        "market_cap_to_reward_share_multiple": _r(
+            ec.market_cap_to_reward_share_multiple(both_cap, both_share, rewards_btc, price), 2
+        )
+        if both
+        else None,
+        "members": rows,
+        "not_reporting": [t for t in tickers if t not in {r["ticker"] for r in rows}],
+        "height_end_of_month": int(tip),
+        "fee_share_pct": _r(fee_share, 3),
+        "basis": (
+            "self-reported hashrate per member (preferred metric: average_operating > realized > operating > "
+            "energized > deployed; companies' metrics are not like for like: energized/deployed run ~10-25% above "
+            "operating) over the month's mean block-count network hashrate; rewards = subsidy of the 210,000 "
+            "blocks after the month's last height / (1 - the month's fee share), valued at the month-end BTC close; "
+            "multiple = members' month-end market cap / (their hashrate share x that value), members reporting both"
+        ),
+    }
+
+
+def _missing_tickers(basket: dict) -> list[str]:
+    out = []
+    for m in basket.get("missing") or []:
+        t = m.get("ticker") if isinstance(m, dict) else m
+        if isinstance(t, str):
+            out.append(t)
+    return out

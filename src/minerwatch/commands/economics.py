@@ -193,6 +193,36 @@ def backtest_table(d: dict[str, Any]) -> str:
     return head + frame_table(frame)
 
 
+def hashrate_share_table(d: dict[str, Any]) -> str:
+    rows = [
+        (
+            "Basket's reported hashrate",
+            f"{fmt_num(d['reported_hashrate_ehs'], 1)} EH/s = {fmt_num(d['hashrate_share_pct'], 2)}% of "
+            f"{fmt_num(d['network_hashrate_ehs'], 1)} EH/s "
+            f"({d['reporting_members']} of {d['basket_members']} members report)",
+        ),
+        (
+            "Next 4 years of rewards",
+            f"{fmt_num(d['rewards_next_four_years_btc'], 0)} BTC at ${fmt_num(d['btc_close_usd'], 2)}",
+        ),
+        (
+            "Market cap / reward share",
+            f"{fmt_num(d['market_cap_to_reward_share_multiple'], 2)}x "
+            f"(${fmt_num(d['market_cap_end_usd'], 0)} for {fmt_num(d['hashrate_share_pct_with_market_cap'], 2)}%)",
+        ),
+    ]
+    for m in d["members"]:
+        rows.append(
+            (
+                f"  {m['ticker']}",
+                f"{fmt_num(m['hashrate_ehs'], 2)} EH/s ({m['metric']}) = {fmt_num(m['hashrate_share_pct'], 2)}%; "
+                f"multiple {fmt_num(m['market_cap_to_reward_share_multiple'], 2)}x",
+            )
+        )
+    rows.append(("Not reporting", ", ".join(d["not_reporting"]) or "none"))
+    return key_value_table(rows, f"Basket hashrate share {d['month']}  (self-reported; metrics differ by company)")
+
+
 def _floats(text: str | None, flag: str) -> list[float] | None:
     from minerwatch.errors import InputError
 
@@ -333,6 +363,18 @@ def register(app: typer.Typer) -> None:
                 block_rate_days=block_rate_days,
             )
         emit(data, fmt, scenario_table)
+
+    @app.command("hashrate-share")
+    def hashrate_share(month: MonthOption = None, fmt: FormatOption = Format.table, db: DbOption = None) -> None:
+        """The basket's self-reported hashrate as a share of the network, and its market cap vs its reward share.
+
+        Example: minerwatch hashrate-share --month 2025-02
+        """
+        from minerwatch import service, service_economics
+
+        with store(db) as s:
+            data = service_economics.basket_hashrate_share(s, month or service.latest_complete_month(s))
+        emit(data["members"] if fmt is Format.csv else data, fmt, hashrate_share_table)
 
     difficulty = typer.Typer(
         name="difficulty",
