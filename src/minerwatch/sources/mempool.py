@@ -1,0 +1,292 @@
+"""mempool.space REST (or a self-hosted mempool): daily network facts from bulk mining endpoints, BTC price.
+
+Endpoints (see docs/live.md for what each daily field comes from):
+- `/v1/mining/blocks/fees/{interval}`: buckets `{avgHeight, timestamp, avgFees[, USD]}`. The bucket width
+  depends on the interval (24h/3d: one block per row; 1w: 5 min; 1m: 30 min; 3m: 2 h; 6m: 3 h;
+  1y/2y: 8 h; 3y: 12 h; all: 1 UTC day). Rolled up to UTC days: block heights come from the bucket
+  mean heights (boundary between two buckets = midpoint of their mean heights), so block counts are
+  exact for one-block buckets and within a block or two per day for wider ones; fees = sum of mean
+  fee x estimated blocks per bucket; subsidy = exact schedule over the day's heights.
+- `/v1/mining/hashrate/{interval}`: daily published hashrate and the difficulty adjustments (height,
+  difficulty), from which each day's mean difficulty over its blocks is computed.
+- `/v1/historical-price?currency=USD[&timestamp=T]`: the daily USD close (price at 00:00 UTC ending the day).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from minerwatch.http import Client, Raw
+from minerwatch.metrics.network import subsidy_btc_for_heights
+from minerwatch.sources.registry import NUMBER, field
+
+SOURCE_ID = "mempool"
+KIND = "rest"
+DESCRIPTION = "mempool.space REST API: per-block fees, difficulty adjustments, published hashrate, BTC/USD"
+DEFAULT_URL = "https://mempool.space/api"
+LICENCE = "mempool.space data; API terms at https://mempool.space/terms-of-service (code AGPL-3.0)"
+KEYS = {"network_daily": ["date", "source_id"], "btc_prices_daily": ["date", "source_id"]}
+
+#: Intervals the mining endpoints accept, with the days each covers ('all' = everything).
+INTERVALS: list[tuple[str, int]] = [
+    ("24h", 1), ("3d", 3), ("1w", 7), ("1m", 30), ("3m", 90), ("6m", 180),
+    ("1y", 365), ("2y", 730), ("3y", 1095), ("all", 10**6),
+]
+#: Re-fetch this many already-held days to pick up revisions (and to have a left neighbour bucket).
+OVERLAP_DAYS = 1
+#: Up to this many missing price days, fetch one point per day; beyond, the whole price history once.
+PER_DAY_PRICE_LIMIT = 7
+VENUE = "mempool.space price index"
+TIME_CONVENTION = "UTC day; close = mempool USD price at 00:00 UTC ending the day (or the last point before it)"
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to fetch: the mining interval, the hashrate interval, and which price days."""
+
+    start: date
+    fees_interval: str | None
+    hashrate_interval: str | None
+    price_days: tuple[date, ...] = ()
+    full_price_history: bool = False
+
+
+def read_state(store: Any) -> dict[str, Any]:
+    """Last day held by mempool (network, prices) and the latest network day of any source."""
+    q = store.query(
+        "SELECT (SELECT max(date) FROM network_daily WHERE source_id = 'mempool') AS net, "
+        "(SELECT max(date) FROM btc_prices_daily WHERE source_id = 'mempool') AS px, "
+        "(SELECT max(date) FROM network_daily) AS any_net, (SELECT max(date) FROM btc_prices_daily) AS any_px"
+    ).row(0, named=True)
+    return q
+
+
+def interval_covering(days: int) -> str:
+    """The smallest mining interval spanning at least `days` days."""
+    for name, span in INTERVALS:
+        if span >= days:
+            return name
+    return "all"
+
+
+def plan(state: dict[str, Any], *, today: date, start: date | None = None, options: dict | None = None) -> Query | None:
+    """Pick intervals: from the last mempool day (minus overlap), else after the newest day of any source."""
+    def begin(own: date | None, anyone: date | None) -> date:
+        if start is not None:
+            return start
+        if own is not None:
+            return own - timedelta(days=OVERLAP_DAYS - 1)
+        if anyone is not None:
+            return anyone - timedelta(days=OVERLAP_DAYS)
+        return today - timedelta(days=365)
+
+    net_start = begin(state.get("net"), state.get("any_net"))
+    px_start = begin(state.get("px"), state.get("any_px"))
+    fees_iv = hr_iv = None
+    if net_start < today:
+        # +1 day for the left-neighbour bucket; the hashrate call also needs the adjustment before start.
+        need = (today - net_start).days + 1
+        fees_iv = interval_covering(need + 1)
+        hr_iv = interval_covering(need + 16)
+    price_days: tuple[date, ...] = ()
+    full = False
+    if px_start < today:
+        days = [px_start + timedelta(days=i) for i in range((today - px_start).days)]
+        if len(days) > PER_DAY_PRICE_LIMIT:
+            full = True
+        else:
+            price_days = tuple(days)
+    if fees_iv is None and not price_days and not full:
+        return None
+    return Query(net_start, fees_iv, hr_iv, price_days, full)
+
+
+def extract(query: Query, client: Client) -> list[Raw]:
+    """Fetch the bulk mining endpoints and price points (I/O only)."""
+    raws = []
+    if query.fees_interval:
+        raws.append(client.get(f"v1/mining/blocks/fees/{query.fees_interval}", ttl=300, hint="kind=fees"))
+        raws.append(client.get(f"v1/mining/hashrate/{query.hashrate_interval}", ttl=300, hint="kind=hashrate"))
+    if query.full_price_history:
+        raws.append(client.get("v1/historical-price", {"currency": "USD"}, ttl=300, hint="kind=prices"))
+    for day in query.price_days:
+        ts = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + 86400
+        raws.append(
+            client.get("v1/historical-price", {"currency": "USD", "timestamp": ts}, ttl=3600,
+                       hint=f"kind=prices&close_of={day.isoformat()}")
+        )
+    return raws
+
+
+# -- parsing (pure) ----------------------------------------------------------------------------------
+
+def _utc_day(ts: float) -> date:
+    return datetime.fromtimestamp(ts, UTC).date()
+
+
+def parse_fee_buckets(data: Any, where: str) -> list[tuple[float, int, float]]:
+    """(mean height, timestamp, mean fees in sat) of each bucket, sorted by height."""
+    if not isinstance(data, list):
+        field({}, "avgHeight", SOURCE_ID, where)  # raises SchemaChanged naming the expected field
+    out = []
+    for i, item in enumerate(data):
+        w = f"{where} item {i}"
+        out.append((
+            float(field(item, "avgHeight", SOURCE_ID, w, NUMBER)),
+            int(field(item, "timestamp", SOURCE_ID, w, NUMBER)),
+            float(field(item, "avgFees", SOURCE_ID, w, NUMBER)),
+        ))
+    out.sort()
+    return out
+
+
+def parse_adjustments(data: Any, where: str) -> list[tuple[int, float]]:
+    """(height, difficulty) of each adjustment, sorted by height, from either endpoint shape."""
+    out = []
+    for i, item in enumerate(data):
+        w = f"{where} item {i}"
+        if isinstance(item, list):  # /difficulty-adjustments: [time, height, difficulty, ratio]
+            out.append((int(field(item, 1, SOURCE_ID, w, NUMBER)), float(field(item, 2, SOURCE_ID, w, NUMBER))))
+        else:
+            out.append((int(field(item, "height", SOURCE_ID, w, NUMBER)),
+                        float(field(item, "difficulty", SOURCE_ID, w, NUMBER))))
+    return sorted(set(out))
+
+
+def mean_difficulty(adjustments: list[tuple[int, float]], first: int, last: int) -> float | None:
+    """Mean difficulty over blocks first..last from the adjustments (None if none precedes `first`)."""
+    heights = [h for h, _ in adjustments]
+    i = bisect.bisect_right(heights, first) - 1
+    if i < 0:
+        return None
+    total = 0.0
+    h = first
+    while h <= last:
+        nxt = heights[i + 1] if i + 1 < len(heights) else last + 1
+        upto = min(last, nxt - 1)
+        total += (upto - h + 1) * adjustments[i][1]
+        h = upto + 1
+        i += 1
+    return total / (last - first + 1)
+
+
+def rollup_days(buckets: list[tuple[float, int, float]]) -> list[dict[str, Any]]:
+    """UTC-day rows (first/last height, block count, fees in sat) from fee buckets.
+
+    Bucket i's last height = floor of the midpoint between its mean height and the next bucket's; the
+    first and last day of the payload are dropped (no neighbour bucket; the last may be incomplete).
+    """
+    if len(buckets) < 3:
+        return []
+    lasts = [int((buckets[i][0] + buckets[i + 1][0]) // 2) for i in range(len(buckets) - 1)]
+    days: dict[date, dict[str, Any]] = {}
+    for i in range(1, len(buckets) - 1):
+        day = _utc_day(buckets[i][1])
+        count = lasts[i] - lasts[i - 1]
+        row = days.setdefault(day, {"date": day, "first_height": lasts[i - 1] + 1, "fees_sat": 0.0})
+        row["last_height"] = lasts[i]
+        row["fees_sat"] += buckets[i][2] * count
+    first_day, last_day = _utc_day(buckets[0][1]), _utc_day(buckets[-1][1])
+    rows = [r for d, r in sorted(days.items()) if first_day < d < last_day]
+    for r in rows:
+        r["block_count"] = r["last_height"] - r["first_height"] + 1
+    return rows
+
+
+def parse_prices(raw: Raw, data: Any) -> list[dict[str, Any]]:
+    """Daily closes from a price payload; a per-day payload gives its day only if the point falls in it."""
+    where = f"historical-price payload {raw.uri.split('#')[0]}"
+    points = field(data, "prices", SOURCE_ID, where, list)
+    pts = sorted(
+        (int(field(p, "time", SOURCE_ID, where, NUMBER)), float(field(p, "USD", SOURCE_ID, where, NUMBER)))
+        for p in points
+    )
+    closes: dict[date, float] = {}
+    wanted = raw.hints.get("close_of")
+    if wanted:
+        day = date.fromisoformat(wanted)
+        end = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + 86400
+        inside = [(t, p) for t, p in pts if end - 86400 < t <= end and p > 0]
+        if inside:
+            closes[day] = inside[-1][1]
+    elif pts:
+        last_time = pts[-1][0]
+        for t, p in pts:
+            if p <= 0:
+                continue
+            day = _utc_day(t - 1)  # a point at 00:00 closes the day before
+            end = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + 86400
+            if end <= last_time:
+                closes[day] = p  # points are sorted: the last one at or before the end wins
+    return [{"date": d, "close_usd": p, "payload_sha256": raw.sha256} for d, p in sorted(closes.items())]
+
+
+def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
+    """Standard rows for network_daily and btc_prices_daily from mempool payloads."""
+    fees = [r for r in raws if r.hints.get("kind") == "fees"]
+    hashrate = [r for r in raws if r.hints.get("kind") == "hashrate"]
+    out: dict[str, pl.DataFrame] = {}
+    if fees:
+        raw_f = fees[0]
+        buckets = parse_fee_buckets(raw_f.json(SOURCE_ID), f"fees payload {raw_f.uri.split('#')[0]}")
+        adjustments: list[tuple[int, float]] = []
+        published: dict[date, float] = {}
+        if hashrate:
+            raw_h = hashrate[0]
+            hw = f"hashrate payload {raw_h.uri.split('#')[0]}"
+            hdata = raw_h.json(SOURCE_ID)
+            adjustments = parse_adjustments(field(hdata, "difficulty", SOURCE_ID, hw, list), hw)
+            for i, item in enumerate(field(hdata, "hashrates", SOURCE_ID, hw, list)):
+                w = f"{hw} hashrates item {i}"
+                ts = field(item, "timestamp", SOURCE_ID, w, NUMBER)
+                published[_utc_day(ts)] = float(field(item, "avgHashrate", SOURCE_ID, w, NUMBER)) / 1e18
+        rows = []
+        for r in rollup_days(buckets):
+            if r["block_count"] <= 0:
+                continue
+            rows.append({
+                "date": r["date"],
+                "source_id": SOURCE_ID,
+                "block_count": r["block_count"],
+                "first_height": r["first_height"],
+                "last_height": r["last_height"],
+                "difficulty": mean_difficulty(adjustments, r["first_height"], r["last_height"]),
+                "hashrate_ehs_published": published.get(r["date"]),
+                "subsidy_btc": subsidy_btc_for_heights(r["first_height"], r["last_height"]),
+                "fees_btc": round(r["fees_sat"]) / 1e8,
+                "payload_sha256": raw_f.sha256,
+            })
+        out["network_daily"] = pl.DataFrame(rows, schema=NETWORK_SCHEMA)
+    price_rows: dict[date, dict[str, Any]] = {}
+    for raw in raws:
+        if raw.hints.get("kind") == "prices":
+            for row in parse_prices(raw, raw.json(SOURCE_ID)):
+                price_rows[row["date"]] = row
+    if price_rows:
+        out["btc_prices_daily"] = pl.DataFrame(
+            [
+                {"date": d, "source_id": SOURCE_ID, "venue": VENUE, "quote_currency": "USD",
+                 "time_convention": TIME_CONVENTION, "open_usd": None, "high_usd": None, "low_usd": None,
+                 "close_usd": r["close_usd"], "payload_sha256": r["payload_sha256"]}
+                for d, r in sorted(price_rows.items())
+            ],
+            schema=PRICE_SCHEMA,
+        )
+    return out
+
+
+NETWORK_SCHEMA = {
+    "date": pl.Date, "source_id": pl.Utf8, "block_count": pl.Int32, "first_height": pl.Int32,
+    "last_height": pl.Int32, "difficulty": pl.Float64, "hashrate_ehs_published": pl.Float64,
+    "subsidy_btc": pl.Float64, "fees_btc": pl.Float64, "payload_sha256": pl.Utf8,
+}
+PRICE_SCHEMA = {
+    "date": pl.Date, "source_id": pl.Utf8, "venue": pl.Utf8, "quote_currency": pl.Utf8,
+    "time_convention": pl.Utf8, "open_usd": pl.Float64, "high_usd": pl.Float64, "low_usd": pl.Float64,
+    "close_usd": pl.Float64, "payload_sha256": pl.Utf8,
+}

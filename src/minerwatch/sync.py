@@ -1,0 +1,304 @@
+"""The sync engine: for each live source, plan -> fetch -> parse -> one write transaction.
+
+Per source:
+1. read what the store holds (store opened read-only, closed again);
+2. `plan` what to fetch (pure), `extract` it over the network (store closed: a dashboard in another
+   process can read meanwhile), `parse` it (pure);
+3. open the store for writing, and in ONE transaction: register the source, keep the raw payloads,
+   upsert the rows, roll up blocks to days (bitcoind), record conflicts with other sources, and write
+   the `sync_runs` row; close. A process killed at any point leaves the store as before or after that
+   transaction, and the next run resumes from what was committed (upserts are keyed, so no duplicates).
+
+A source that fails (refused, timeout, schema change) writes nothing; the others still run; the
+command exits non-zero naming each failure.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+
+from minerwatch import http
+from minerwatch.errors import MinerwatchError, StoreError
+from minerwatch.sources import registry
+from minerwatch.store import Store, utcnow
+
+#: Tolerances beyond which two sources' values for the same day are recorded as a conflict.
+#: (field, kind, tolerance): relative = |a/b - 1|, absolute = |a - b|.
+CONFLICT_RULES: dict[str, list[tuple[str, str, float]]] = {
+    "network_daily": [("block_count", "absolute", 1.0), ("fees_btc", "relative", 0.02)],
+    "btc_prices_daily": [("close_usd", "relative", 0.01)],
+    "shares_facts": [("shares_outstanding", "relative", 0.005)],
+}
+#: Sources that quote USDT or intraday venues are not compared on close (they differ by design).
+NOT_COMPARED = ("binance",)
+#: How long a write waits for a store held by another process before giving up.
+LOCK_WAIT_SECONDS = 30.0
+
+
+@dataclass
+class SourceResult:
+    """What one source's sync did."""
+
+    source_id: str
+    status: str  # ok | up to date | failed
+    requests: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    payloads: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    first_date: date | None = None
+    last_date: date | None = None
+    base_url: str | None = None
+    message: str | None = None
+    error: MinerwatchError | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON/CSV output."""
+        return {
+            "source": self.source_id, "status": self.status, "requests": self.requests,
+            "cache_hits": self.cache_hits, "retries": self.retries, "rows_inserted": self.inserted,
+            "rows_updated": self.updated, "rows_unchanged": self.unchanged, "conflicts": self.conflicts,
+            "first_date": self.first_date, "last_date": self.last_date, "base_url": self.base_url,
+            "message": self.message,
+        }
+
+
+def open_for_read(db: Path | None) -> Store:
+    """Open the store read-only, creating/migrating it first if needed (a short write open)."""
+    from minerwatch.store import migrations
+
+    path = Path(db).expanduser() if db else None
+    from minerwatch.config import default_db_path
+
+    p = path or default_db_path()
+    if p.exists():
+        try:
+            s = Store.open(p, read_only=True)
+            if s.schema_version() >= max(v for v, _, _ in migrations()):
+                return s
+            s.close()
+        except StoreError:
+            pass
+    Store.open(p).close()  # create, migrate and load the snapshot
+    return Store.open(p, read_only=True)
+
+
+def open_for_write(db: Path | None, *, sleep: Callable[[float], None] = time.sleep) -> Store:
+    """Open the store for writing, waiting up to LOCK_WAIT_SECONDS while another process holds it."""
+    waited = 0.0
+    while True:
+        try:
+            return Store.open(db)
+        except StoreError as exc:
+            if "locked" not in str(exc) or waited >= LOCK_WAIT_SECONDS:
+                raise
+            sleep(0.5)
+            waited += 0.5
+
+
+def _date_span(frames: dict[str, pl.DataFrame]) -> tuple[date | None, date | None]:
+    lo = hi = None
+    for f in frames.values():
+        for col in ("date", "as_of_date"):
+            if col in f.columns and f.height:
+                a, b = f[col].min(), f[col].max()
+                lo = a if lo is None or a < lo else lo
+                hi = b if hi is None or b > hi else hi
+                break
+    return lo, hi
+
+
+def write(
+    store: Store,
+    module: Any,
+    raws: Sequence[http.Raw],
+    frames: dict[str, pl.DataFrame],
+    *,
+    run: SourceResult,
+    started_at: Any,
+    items: str | None,
+) -> None:
+    """One transaction: source row, payloads, upserts, roll-up, conflicts, sync_runs row."""
+    now = utcnow()
+    with store.transaction():
+        store.register_source(
+            module.SOURCE_ID, kind=module.KIND, description=module.DESCRIPTION,
+            base_url=run.base_url, licence=module.LICENCE,
+        )
+        for raw in raws:
+            store.put_payload(
+                source_id=module.SOURCE_ID, uri=raw.uri, content=raw.content,
+                content_type=raw.content_type, fetched_at=raw.fetched_at,
+            )
+        for table, frame in frames.items():
+            if frame.height == 0:
+                continue
+            res = store.upsert(table, frame.with_columns(pl.lit(now).alias("loaded_at")), module.KEYS[table])
+            run.inserted += res.inserted
+            run.updated += res.updated
+            run.unchanged += res.unchanged
+        if module.SOURCE_ID == "bitcoind" and "blocks" in frames and frames["blocks"].height:
+            since = frames["blocks"]["time"].min().date() - timedelta(days=1)
+            daily = module.rollup(store, since)
+            if daily.height:
+                res = store.upsert("network_daily", daily.with_columns(pl.lit(now).alias("loaded_at")),
+                                   ["date", "source_id"])
+                run.inserted += res.inserted
+                run.updated += res.updated
+                run.unchanged += res.unchanged
+                frames = {**frames, "network_daily": daily}
+        run.first_date, run.last_date = _date_span(frames)
+        run.conflicts = record_conflicts(store, module.SOURCE_ID, frames, now)
+        store.con.execute(
+            "INSERT INTO sync_runs VALUES (?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [uuid.uuid4().hex, module.SOURCE_ID, started_at, now, run.base_url, run.requests, run.cache_hits,
+             run.retries, len(raws), run.inserted, run.updated, run.unchanged, run.first_date, run.last_date,
+             items, run.message],
+        )
+
+
+def record_conflicts(store: Store, source_id: str, frames: dict[str, pl.DataFrame], now: Any) -> int:
+    """Compare the just-written rows with other sources' rows for the same keys; upsert the disagreements."""
+    total = 0
+    for table, rules in CONFLICT_RULES.items():
+        frame = frames.get(table)
+        if frame is None or frame.height == 0:
+            continue
+        date_col = "as_of_date" if table == "shares_facts" else "date"
+        item_col = "ticker" if "ticker" in frame.columns else None
+        lo, hi = frame[date_col].min(), frame[date_col].max()
+        item_sel = f"a.{item_col}" if item_col else "''"
+        item_join = f" AND a.{item_col} = b.{item_col}" if item_col else ""
+        excluded = ", ".join(f"'{s}'" for s in NOT_COMPARED)
+        for fld, kind, tol in rules:
+            diff = f"abs(a.{fld} / b.{fld} - 1)" if kind == "relative" else f"abs(a.{fld} - b.{fld})"
+            store.con.execute(
+                f"""
+                INSERT INTO conflicts
+                SELECT '{table}', a.{date_col}, {item_sel}, '{fld}', a.source_id, a.{fld}, b.source_id, b.{fld},
+                       {diff}, ?, '{kind}', ?
+                FROM {table} a JOIN {table} b ON a.{date_col} = b.{date_col}{item_join}
+                WHERE a.source_id = ? AND b.source_id <> a.source_id AND b.source_id NOT IN ({excluded})
+                  AND a.{date_col} BETWEEN ? AND ? AND a.{fld} IS NOT NULL AND b.{fld} IS NOT NULL
+                  AND b.{fld} <> 0 AND {diff} > ?
+                ON CONFLICT DO UPDATE SET value_a = excluded.value_a, value_b = excluded.value_b,
+                    difference = excluded.difference, tolerance = excluded.tolerance, detected_at = excluded.detected_at
+                """,
+                [tol, now, source_id, lo, hi, tol],
+            ).fetchall()
+            # A revision that brings the values back within tolerance clears the old conflict.
+            store.con.execute(
+                f"""
+                DELETE FROM conflicts c WHERE c.table_name = '{table}' AND c.field = '{fld}' AND c.source_a = ?
+                  AND c.date BETWEEN ? AND ? AND c.detected_at <> ?
+                """,
+                [source_id, lo, hi, now],
+            ).fetchall()
+            total += store._scalar(
+                "SELECT count(*) FROM conflicts WHERE table_name = ? AND field = ? AND source_a = ? "
+                "AND date BETWEEN ? AND ?",
+                [table, fld, source_id, lo, hi],
+            )
+    return total
+
+
+def client_for(module: Any, *, transport: httpx.BaseTransport | None, cache: bool | Path,
+               sleep: Callable[[float], None] | None) -> http.Client:
+    """The HTTP client of a source, with its auth/headers (EDGAR: contact address required)."""
+    kwargs: dict[str, Any] = {}
+    if module.SOURCE_ID == "bitcoind":
+        kwargs["auth"] = module.auth()
+    default = module.default_url() if hasattr(module, "default_url") else module.DEFAULT_URL
+    if module.SOURCE_ID == "edgar":
+        http.sec_contact()  # refuse before any request
+    cache_dir: Path | bool | None = cache if isinstance(cache, Path) else (None if cache else False)
+    return http.client(module.SOURCE_ID, default, transport=transport, cache_dir=cache_dir, sleep=sleep, **kwargs)
+
+
+def sync_source(
+    db: Path | None,
+    source_id: str,
+    *,
+    today: date,
+    start: date | None = None,
+    options: dict[str, Any] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    cache: bool | Path = True,
+    sleep: Callable[[float], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> SourceResult:
+    """Sync one source; errors become a failed result (nothing written), never a partial write."""
+    module = registry.get(source_id)
+    run = SourceResult(source_id, "ok")
+    step = on_step or (lambda _msg: None)
+    started = utcnow()
+    try:
+        step("reading store")
+        with open_for_read(db) as s:
+            state = module.read_state(s)
+        query = module.plan(state, today=today, start=start, options=options)
+        if query is None:
+            run.status = "up to date"
+            return run
+        with client_for(module, transport=transport, cache=cache, sleep=sleep) as client:
+            run.base_url = client.base_url
+            step(f"fetching from {client.base_url}")
+            try:
+                raws = module.extract(query, client)
+            finally:
+                run.requests, run.cache_hits, run.retries = (
+                    client.stats.requests, client.stats.cache_hits, client.stats.retries)
+        step("parsing")
+        frames = module.parse(raws)
+        items = None
+        if source_id in ("yahoo", "edgar"):
+            items = ",".join(sorted({t for f in frames.values() if "ticker" in f.columns for t in f["ticker"]}))
+        step("writing")
+        with open_for_write(db) as s:
+            write(s, module, raws, frames, run=run, started_at=started, items=items)
+        run.payloads = len(raws)
+        if run.inserted + run.updated + run.unchanged == 0:
+            run.message = "no new complete days in the answer"
+    except MinerwatchError as exc:
+        run.status = "failed"
+        run.message = str(exc)
+        run.error = exc
+    return run
+
+
+def sync(
+    db: Path | None,
+    sources: Sequence[str] | None = None,
+    *,
+    today: date,
+    start: date | None = None,
+    options: dict[str, Any] | None = None,
+    transports: dict[str, httpx.BaseTransport] | None = None,
+    cache: bool | Path = True,
+    sleep: Callable[[float], None] | None = None,
+    on_step: Callable[[str, str], None] | None = None,
+) -> list[SourceResult]:
+    """Sync each source in turn (default: registry.DEFAULT_SYNC); one result per source."""
+    chosen = list(sources) if sources else list(registry.DEFAULT_SYNC)
+    for sid in chosen:
+        registry.get(sid)  # unknown id: InputError before any work
+    results = []
+    for sid in chosen:
+        results.append(sync_source(
+            db, sid, today=today, start=start, options=options,
+            transport=(transports or {}).get(sid), cache=cache, sleep=sleep,
+            on_step=(lambda msg, _sid=sid: on_step(_sid, msg)) if on_step else None,
+        ))
+    return results
