@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,12 @@ def register_pages(app: FastAPI, *, answer: Callable[..., Response], gate: Any) 
             return answer(request, build, cache_control=HTML_CACHE_CONTROL)
         except MinerwatchError as exc:
             return error_page(exc, month)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """Pages without their own icon link (the note) ask browsers' default /favicon.ico."""
+        icon = (resources.files("minerwatch.web") / "static" / "favicon.svg").read_bytes()
+        return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def docs() -> HTMLResponse:
