@@ -77,7 +77,7 @@ def _check_fleet(efficiency_jth: float, power_usd_kwh: float | None, opex_usd_kw
 def _month_summary(store: Store, month: str) -> dict:
     first, last = service.parse_month(month)
     daily = service.network_daily(store, first, last)
-    summary = nw.period_summary(daily)
+    summary: dict[str, Any] = dict(nw.period_summary(daily))
     if not summary["days"]:
         r = service.data_range(store)
         raise DataGap(

@@ -15,13 +15,11 @@ from minerwatch.store import Store
 MANIFEST = "hashrate_manifest.json"
 PARQUET = "hashrate_reported.parquet"
 SOURCE_ID = "company_reports"
-SOURCE = dict(
-    kind="snapshot",
-    description="Miner self-reported hashrate (EH/s, the company's own metric) and BTC produced by month, "
-    "read from press releases and their reposts; each row cites its URL and a short quote",
-    base_url=None,
-    licence="facts with cited sources; no licence stated",
+SOURCE_DESCRIPTION = (
+    "Miner self-reported hashrate (EH/s, the company's own metric) and BTC produced by month, "
+    "read from press releases and their reposts; each row cites its URL and a short quote"
 )
+SOURCE_LICENCE = "facts with cited sources; no licence stated"
 
 
 def _file(name: str):  # -> Traversable
@@ -50,7 +48,9 @@ def load(store: Store, now: datetime) -> None:
     """Upsert the embedded reported hashrate (inside the caller's transaction) with a payload row as provenance."""
     entry = manifest()["outputs"][PARQUET]
     with store.transaction():
-        store.register_source(SOURCE_ID, **SOURCE)
+        store.register_source(
+            SOURCE_ID, kind="snapshot", description=SOURCE_DESCRIPTION, base_url=None, licence=SOURCE_LICENCE
+        )
         sha = store.put_payload(
             source_id=SOURCE_ID,
             uri=f"package:minerwatch/data/{PARQUET}",
