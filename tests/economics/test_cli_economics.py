@@ -175,3 +175,20 @@ def test_bad_input_is_one_line_and_exit_2(db_path: Path, args: list[str], messag
     assert code == 2
     assert out == ""
     assert err == message
+
+
+def test_every_economics_command_has_an_example() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    cmds = {name: group.commands[name] for name in ("economics", "breakeven", "scenario", "hashrate-share")}
+    cmds.update({f"difficulty {n}": c for n, c in group.commands["difficulty"].commands.items()})
+    assert sorted(cmds) == [
+        "breakeven",
+        "difficulty backtest",
+        "difficulty forecast",
+        "economics",
+        "hashrate-share",
+        "scenario",
+    ]
+    assert [n for n, c in cmds.items() if "Example: minerwatch " not in (c.help or "")] == []
