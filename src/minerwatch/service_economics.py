@@ -412,9 +412,12 @@ def _epoch_difficulties(store: Store) -> dict[int, float]:
     return dict(zip(ep["epoch"].to_list(), ep["difficulty"].to_list(), strict=True))
 
 
-def _backtest_rows(store: Store, progress: Sequence[float], since: date | None) -> list[df.BacktestRow]:
-    rows = df.backtest_epochs(_clock(store), _epoch_difficulties(store), progress)
-    return [r for r in rows if since is None or r.end_date >= since]
+def _backtest_rows(
+    store: Store, progress: Sequence[float], since: date | None, until: date | None = None
+) -> list[df.BacktestRow]:
+    # `until`: only epochs that had ended by then (a forecast as of a past day must not see later epochs).
+    rows = df.backtest_epochs(_clock(store, until), _epoch_difficulties(store), progress)
+    return [r for r in rows if (since is None or r.end_date >= since) and (until is None or r.end_date < until)]
 
 
 def difficulty_forecast(
@@ -450,7 +453,7 @@ def difficulty_forecast(
     eta = t_now + remaining * f.mean_interval_seconds
     eta_sd = df.remaining_time_sd_seconds(f.mean_interval_seconds, k, remaining)
     progress = k / df.MEASURED_INTERVALS
-    bt = df.error_stats(_backtest_rows(store, [progress], backtest_since))
+    bt = df.error_stats(_backtest_rows(store, [progress], backtest_since, as_of))
     return {
         "as_of": as_of,
         "height": height,

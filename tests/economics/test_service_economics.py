@@ -175,6 +175,13 @@ def test_difficulty_forecast_mid_epoch_by_hand(ro_store: Store) -> None:
     actual = 100 * (diffs[439] / diffs[438] - 1)
     assert actual == pytest.approx(-3.15, abs=0.01)
     assert lo <= actual <= hi
+    # The backtest error shown next to a past forecast only uses epochs that had ended by then.
+    full = se.difficulty_backtest(ro_store, since=date(2016, 1, 1))["epochs"]
+    ended = ro_store.query(
+        "SELECT count(*) AS n FROM difficulty_epochs "
+        "WHERE last_date >= DATE '2016-01-01' AND last_date < DATE '2025-02-20'"
+    )["n"][0]
+    assert f["backtest_epochs"] == ended < full
 
 
 def test_difficulty_forecast_bad_dates(ro_store: Store) -> None:
