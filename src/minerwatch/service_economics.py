@@ -46,13 +46,13 @@ def _r(value: float | int | None, ndigits: int) -> float | None:
 
 
 def _positive(value: float, flag: str, example: str) -> float:
-    if value is None or not isinstance(value, int | float) or math.isnan(value) or value <= 0:
+    if value is None or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise InputError(f"{flag} must be a positive number ({example}), got {value!r}")
     return float(value)
 
 
 def _non_negative(value: float, flag: str, example: str) -> float:
-    if value is None or not isinstance(value, int | float) or math.isnan(value) or value < 0:
+    if value is None or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         raise InputError(f"{flag} must be zero or a positive number ({example}), got {value!r}")
     return float(value)
 
