@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -67,8 +73,10 @@ def test_html_renders_offline_without_errors(report_dir: Path, tmp_path: Path) -
 def test_the_harness_sees_a_network_request_and_an_error(tmp_path: Path) -> None:
     """Control: a page that fetches an image and throws is caught, so the test above can fail."""
     page = tmp_path / "bad.html"
-    page.write_text('<html><body><h2>x</h2><img src="https://example.invalid/a.png">'
-                    "<script>throw new Error('boom')</script></body></html>")
+    page.write_text(
+        '<html><body><h2>x</h2><img src="https://example.invalid/a.png">'
+        "<script>throw new Error('boom')</script></body></html>"
+    )
     seen = load_offline(page, tmp_path / "bad.png")
     assert seen["blocked"] == ["https://example.invalid/a.png"]
     assert any("boom" in e for e in seen["page_errors"])

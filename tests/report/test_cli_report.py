@@ -51,8 +51,20 @@ def test_report_defaults_to_latest_complete_month_and_reports_folder(
 
 
 def test_fleet_flags_change_the_economics_and_the_wording(db_path: Path, tmp_path: Path) -> None:
-    code, _, _ = run("report", "-m", "2025-02", "-o", str(tmp_path), "--no-charts", "--efficiency-jth", "26",
-                     "--power-usd-kwh", "0.04", "--db", str(db_path))
+    code, _, _ = run(
+        "report",
+        "-m",
+        "2025-02",
+        "-o",
+        str(tmp_path),
+        "--no-charts",
+        "--efficiency-jth",
+        "26",
+        "--power-usd-kwh",
+        "0.04",
+        "--db",
+        str(db_path),
+    )
     assert code == 0
     facts = json.loads((tmp_path / "facts.json").read_text())
     assert facts["assumptions"]["efficiency_jth"]["value"] == 26.0
@@ -68,16 +80,28 @@ def test_fleet_flags_change_the_economics_and_the_wording(db_path: Path, tmp_pat
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--month", "2031-02"], 3,
-         "error: no network data between 2031-02-01 and 2031-02-28; network facts cover 2009-01-09 to 2025-12-29\n"),
-        (["--month", "2010-05"], 3,
-         "error: no day in 2010-05 has both network facts and a BTC price; complete days cover 2009-01-09 to "
-         "2025-12-29\n"),
+        (
+            ["--month", "2031-02"],
+            3,
+            "error: no network data between 2031-02-01 and 2031-02-28; network facts cover 2009-01-09 to 2025-12-29\n",
+        ),
+        (
+            ["--month", "2010-05"],
+            3,
+            "error: no day in 2010-05 has both network facts and a BTC price; complete days cover 2009-01-09 to "
+            "2025-12-29\n",
+        ),
         (["--month", "2025-2"], 2, "error: month must be YYYY-MM (e.g. 2025-02), got '2025-2'\n"),
-        (["--month", "2025-02", "--efficiency-jth", "0"], 2,
-         "error: --efficiency-jth must be a positive number (J/TH, e.g. 20); got 0.0\n"),
-        (["--month", "2025-02", "--power-usd-kwh", "-1"], 2,
-         "error: --power-usd-kwh must be a positive number (USD per kWh, e.g. 0.05); got -1.0\n"),
+        (
+            ["--month", "2025-02", "--efficiency-jth", "0"],
+            2,
+            "error: --efficiency-jth must be a positive number (J/TH, e.g. 20); got 0.0\n",
+        ),
+        (
+            ["--month", "2025-02", "--power-usd-kwh", "-1"],
+            2,
+            "error: --power-usd-kwh must be a positive number (USD per kWh, e.g. 0.05); got -1.0\n",
+        ),
     ],
 )
 def test_user_errors_are_one_line(db_path: Path, tmp_path: Path, args: list[str], code: int, message: str) -> None:

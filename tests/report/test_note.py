@@ -51,9 +51,14 @@ def test_headline_figures_hand_checked(report_md: str, report_facts: dict[str, A
     btc = report_facts["sections"]["btc"]["figures"]
     # 84,243.78 / 102,263.04 - 1 = -17.62%; intraday low 78,258.52 on 2025-02-28 (Binance BTCUSDT).
     assert (btc["change_pct"]["value"], btc["low_usd"]["value"], btc["low_date"]["value"]) == (
-        -17.62, 78258.52, "2025-02-28")
-    assert "Miners earned $54,372 per EH/s per day on average in block rewards in February 2025, " \
-           "down 6.4% from January." in report_md
+        -17.62,
+        78258.52,
+        "2025-02-28",
+    )
+    assert (
+        "Miners earned $54,372 per EH/s per day on average in block rewards in February 2025, "
+        "down 6.4% from January." in report_md
+    )
     econ = report_facts["sections"]["economics"]
     if econ["status"] == "ok":
         # 20 J/TH x 1e6 TH/EH = 20 MW = 480,000 kWh a day x $0.05 = $24,000 per EH/s per day.
@@ -79,34 +84,45 @@ def test_every_number_in_the_markdown_is_in_facts(report_md: str, report_facts: 
 
 def test_every_sentence_number_is_a_figure_text(report_md: str, report_facts: dict[str, Any]) -> None:
     """Stricter for the sentences: each number is part of some figure's printed text, not just any string."""
-    texts = [
-        s for fig in _figures(report_facts) for s in (fig["text"], fig.get("signed") or "", str(fig["value"]))
-    ]
+    texts = [s for fig in _figures(report_facts) for s in (fig["text"], fig.get("signed") or "", str(fig["value"]))]
     texts += [report_facts["month_label"], report_facts["previous_month_label"]]
     fig_numbers = {n for t in texts for n in NUMBER.findall(t)}
-    prose = [ln for ln in report_md.splitlines() if ln.startswith(("- ", "Miners", "BTC", "No ", "For a", "The "))
-             and not ln.startswith(("- Hashrate estimator", "- Revenue basis", "- Hashprice:", "- BTC price basis",
-                                    "- Miner equities:", "- Economics:", "- Every figure"))]
+    prose = [
+        ln
+        for ln in report_md.splitlines()
+        if ln.startswith(("- ", "Miners", "BTC", "No ", "For a", "The "))
+        and not ln.startswith(
+            (
+                "- Hashrate estimator",
+                "- Revenue basis",
+                "- Hashprice:",
+                "- BTC price basis",
+                "- Miner equities:",
+                "- Economics:",
+                "- Every figure",
+            )
+        )
+    ]
     assert prose
     missing = sorted({n for ln in prose for n in NUMBER.findall(ln) if n not in fig_numbers})
     assert missing == []
 
 
-def _figures(facts: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
+def _figures(facts: dict[str, Any], with_paths: bool = False) -> list[Any]:
+    out: list[Any] = []
 
-    def walk(node: Any) -> None:
+    def walk(node: Any, path: str) -> None:
         if isinstance(node, dict):
             if {"value", "unit", "text", "formula", "inputs", "sources"} <= node.keys():
-                out.append(node)
+                out.append((path, node) if with_paths else node)
                 return
-            for v in node.values():
-                walk(v)
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if path else k)
         elif isinstance(node, list):
-            for v in node:
-                walk(v)
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
 
-    walk(facts)
+    walk(facts, "")
     return out
 
 
@@ -116,7 +132,15 @@ def test_figures_carry_provenance_from_store_rows(report_facts: dict[str, Any], 
     with Store.open(snapshot_db, read_only=True) as store:
         payloads = set(store.query("SELECT sha256 FROM payloads")["sha256"].to_list())
     with_sources = [f for f in figs if f["sources"]]
-    assert len(with_sources) >= len(figs) - 5  # only calendar facts and assumptions have none
+    # Only assumptions, calendar facts and figures computed from the assumptions alone have no store rows.
+    assert {path for path, f in _figures(report_facts, True) if not f["sources"]} == {
+        "assumptions.efficiency_jth",
+        "assumptions.power_usd_kwh",
+        "sections.network.figures.days_in_month",
+        "sections.btc.figures.change_30d_window_days",
+        "sections.equities.figures.members_total",
+        "sections.economics.figures.cost_usd_per_ehs_day",
+    }
     for f in with_sources:
         assert f["formula"] and f["unit"]
         for p in f["sources"]:
@@ -129,6 +153,13 @@ def test_figures_carry_provenance_from_store_rows(report_facts: dict[str, Any], 
     }
     low = report_facts["sections"]["btc"]["figures"]["low_usd"]
     assert [(p["source_id"], p["rows"]) for p in low["sources"]] == [("binance", 28)]
+    members = report_facts["sections"]["equities"]["members"]
+    if members:
+        # A member's market caps trace to exactly the price rows on the two dates and the shares facts used.
+        first = members[0]["market_cap_end_usd"]
+        tables = sorted({p["table"] for p in first["sources"]})
+        assert tables == ["equity_prices_daily", "shares_facts"]
+        assert sum(p["rows"] for p in first["sources"] if p["table"] == "equity_prices_daily") == 2
 
 
 def test_sources_name_licences_and_origins(report_facts: dict[str, Any]) -> None:
@@ -155,7 +186,8 @@ def test_output_is_byte_deterministic(report_dir: Path, snapshot_db: Path, tmp_p
     names = sorted(p.name for p in report_dir.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())
     assert {"report.md", "report.html", "facts.json", "hashprice.svg", "hashprice.png", "btc.svg", "btc.png"} <= set(
-        names)
+        names
+    )
     for name in names:
         assert (tmp_path / name).read_bytes() == (report_dir / name).read_bytes(), name
     assert set(written["charts"]) >= {"hashprice", "btc"}

@@ -12,19 +12,34 @@ from minerwatch.report import sentences as sn
 
 def hp(**kw):
     base = {
-        "month": "2025-02", "usd_per_ehs_day": 54372.05, "btc_per_ehs_day": 0.57094245, "usd_per_phs_day": 54.3721,
-        "mom_change_pct": -6.41, "hashrate_ehs": 810.2, "hashrate_mom_change_pct": 3.76, "fee_share_pct": 1.34,
-        "days": 28, "days_in_month": 28, "difficulty_mean": 111.7e12,
+        "month": "2025-02",
+        "usd_per_ehs_day": 54372.05,
+        "btc_per_ehs_day": 0.57094245,
+        "usd_per_phs_day": 54.3721,
+        "mom_change_pct": -6.41,
+        "hashrate_ehs": 810.2,
+        "hashrate_mom_change_pct": 3.76,
+        "fee_share_pct": 1.34,
+        "days": 28,
+        "days_in_month": 28,
+        "difficulty_mean": 111.7e12,
     }
     return base | kw
 
 
 def basket(**kw):
     base = {
-        "month": "2025-02", "members_total": 13, "members_priced": 12,
-        "market_cap_start_usd": 40.9e9, "market_cap_end_usd": 28.6e9, "change_usd": -12.3e9, "change_pct": -30.07,
-        "best": {"ticker": "IREN", "change_pct": 5.2}, "worst": {"ticker": "ARBK", "change_pct": -45.0},
-        "beat_btc_count": 5, "btc_change_pct": -17.62,
+        "month": "2025-02",
+        "members_total": 13,
+        "members_priced": 12,
+        "market_cap_start_usd": 40.9e9,
+        "market_cap_end_usd": 28.6e9,
+        "change_usd": -12.3e9,
+        "change_pct": -30.07,
+        "best": {"ticker": "IREN", "price_change_pct": 5.2, "market_cap_change_pct": 6.1},
+        "worst": {"ticker": "ARBK", "price_change_pct": -45.0, "market_cap_change_pct": -44.0},
+        "beat_btc_count": 5,
+        "btc_change_pct": -17.62,
         "cohorts": {
             "pure_play": {"market_cap_start_usd": 30e9, "market_cap_end_usd": 20.4e9, "change_pct": -32.0},
             "ai_hpc": {"market_cap_start_usd": 10.9e9, "market_cap_end_usd": 8.2e9, "change_pct": -24.77},
@@ -37,19 +52,34 @@ def basket(**kw):
 
 def econ(**kw):
     base = {
-        "month": "2025-02", "efficiency_jth": 20.0, "power_usd_kwh": 0.05, "revenue_usd_per_ehs_day": 54372.05,
-        "cost_usd_per_ehs_day": 24000.0, "gross_profit_usd_per_ehs_day": 30372.05, "gross_margin_pct": 55.86,
-        "breakeven_power_usd_kwh": 0.11328, "cost_per_btc_usd": 42035.7, "mom_change_pct": -10.94,
+        "month": "2025-02",
+        "efficiency_jth": 20.0,
+        "power_usd_kwh": 0.05,
+        "revenue_usd_per_ehs_day": 54372.05,
+        "cost_usd_per_ehs_day": 24000.0,
+        "gross_profit_usd_per_ehs_day": 30372.05,
+        "gross_margin_pct": 55.86,
+        "breakeven_power_usd_kwh": 0.11328,
+        "cost_per_btc_usd": 42035.7,
+        "mom_change_pct": -10.94,
     }
     return base | kw
 
 
 # -- number formats --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(12.3e9, "$12.3 billion"), (-5.26e9, "-$5.3 billion"), (412.66e6, "$412.7 million"), (84243.78, "$84,244"),
-     (54.3721, "$54.37"), (None, "n/a"), (float("nan"), "n/a")],
+    [
+        (12.3e9, "$12.3 billion"),
+        (-5.26e9, "-$5.3 billion"),
+        (412.66e6, "$412.7 million"),
+        (84243.78, "$84,244"),
+        (54.3721, "$54.37"),
+        (None, "n/a"),
+        (float("nan"), "n/a"),
+    ],
 )
 def test_usd_rounds_like_a_note(value, text):
     assert fmt.usd(value) == text
@@ -57,8 +87,16 @@ def test_usd_rounds_like_a_note(value, text):
 
 @pytest.mark.parametrize(
     ("value", "phrase"),
-    [(3.76, "rose 3.8%"), (-17.62, "fell 17.6%"), (0.3, "was flat (+0.3%)"), (-0.49, "fell 0.5%"),
-     (0.449, "was flat (+0.4%)"), (0.0, "was flat (0.0%)"), (-0.5, "fell 0.5%"), (None, None)],
+    [
+        (3.76, "rose 3.8%"),
+        (-17.62, "fell 17.6%"),
+        (0.3, "was flat (+0.3%)"),
+        (-0.49, "fell 0.5%"),
+        (0.449, "was flat (+0.4%)"),
+        (0.0, "was flat (0.0%)"),
+        (-0.5, "fell 0.5%"),
+        (None, None),
+    ],
 )
 def test_change_phrase_from_sign_and_size(value, phrase):
     assert fmt.change_phrase(value) == phrase
@@ -74,6 +112,7 @@ def test_labels():
 
 
 # -- network -------------------------------------------------------------------------------------
+
 
 def test_hashprice_falls():
     assert sn.hashprice_sentence(hp()) == (
@@ -94,8 +133,10 @@ def test_hashprice_flat_and_missing_previous():
 
 
 def test_network_sentences_partial_month_and_fee_share():
-    out = sn.network_sentences(hp(days=29, days_in_month=31, month="2025-12", mom_change_pct=None,
-                                  hashrate_mom_change_pct=None), prev_fee_share_pct=0.71)
+    out = sn.network_sentences(
+        hp(days=29, days_in_month=31, month="2025-12", mom_change_pct=None, hashrate_mom_change_pct=None),
+        prev_fee_share_pct=0.71,
+    )
     assert out == [
         "Miners earned $54,372 per EH/s per day on average in block rewards in December 2025.",
         "In BTC terms that is 0.5709 BTC per EH/s per day, or $54.37 per PH/s per day.",
@@ -107,12 +148,23 @@ def test_network_sentences_partial_month_and_fee_share():
 
 # -- BTC ---------------------------------------------------------------------------------------------
 
+
 def btc(**kw):
     base = {
-        "month": "2025-02", "open_usd": 102263.04, "close_usd": 84243.78, "change_pct": -17.62,
-        "change_30d_pct": -18.93, "low_usd": 78258.52, "low_date": date(2025, 2, 28), "high_usd": 102783.71,
-        "high_date": date(2025, 2, 1), "ath_close_usd": 106115.91, "ath_close_date": date(2024, 12, 17),
-        "drawdown_from_ath_pct": -20.61, "close_date": date(2025, 2, 28), "low_high_basis": "intraday",
+        "month": "2025-02",
+        "open_usd": 102263.04,
+        "close_usd": 84243.78,
+        "change_pct": -17.62,
+        "change_30d_pct": -18.93,
+        "low_usd": 78258.52,
+        "low_date": date(2025, 2, 28),
+        "high_usd": 102783.71,
+        "high_date": date(2025, 2, 1),
+        "ath_close_usd": 106115.91,
+        "ath_close_date": date(2024, 12, 17),
+        "drawdown_from_ath_pct": -20.61,
+        "close_date": date(2025, 2, 28),
+        "low_high_basis": "intraday",
     }
     return base | kw
 
@@ -127,8 +179,16 @@ def test_btc_sentences_fall():
 
 
 def test_btc_at_a_new_high_and_missing_changes():
-    out = sn.btc_sentences(btc(change_pct=None, change_30d_pct=None, drawdown_from_ath_pct=0.0,
-                               ath_close_usd=84243.78, ath_close_date=date(2025, 2, 28), low_high_basis="close"))
+    out = sn.btc_sentences(
+        btc(
+            change_pct=None,
+            change_30d_pct=None,
+            drawdown_from_ath_pct=0.0,
+            ath_close_usd=84243.78,
+            ath_close_date=date(2025, 2, 28),
+            low_high_basis="close",
+        )
+    )
     assert out == [
         "BTC closed February 2025 at $84,244.",
         "The intramonth low was $78,259 on 28 February and the high $102,784 on 1 February (daily close).",
@@ -137,6 +197,7 @@ def test_btc_at_a_new_high_and_missing_changes():
 
 
 # -- equities ------------------------------------------------------------------------------------------
+
 
 def test_basket_falls():
     assert sn.basket_sentence(basket()) == (
@@ -159,24 +220,36 @@ def test_basket_rises_flat_missing():
 def test_equities_sentences():
     assert sn.equities_sentences(basket()) == [
         "The 12 tracked miners' aggregate market cap fell 30.1% ($12.3 billion) in February 2025.",
-        "The best performer was IREN, which rose 5.2%; the worst was ARBK, which fell 45.0%.",
+        "The best performer was IREN, whose shares rose 5.2%; the worst was ARBK, whose shares fell 45.0%.",
         "By cohort, pure-play miners fell 32.0% (to $20.4 billion), while AI/HPC miners fell 24.8% (to $8.2 billion).",
-        "5 of 12 miners beat BTC, which fell 17.6% in the month.",
+        "Shares of 5 of the 12 miners beat BTC, which fell 17.6% in the month.",
         "Left out for missing data is: SDIG (no prices after 2025-01-31).",
     ]
 
 
 def test_best_worst_as_tickers_and_beat_counts():
-    members = [{"ticker": "IREN", "change_pct": 5.2}, {"ticker": "ARBK", "change_pct": -45.0}]
-    out = sn.equities_sentences(basket(best="IREN", worst="ARBK", members=members, beat_btc_count=0, cohorts={},
-                                       missing=[]))
-    assert out[1] == "The best performer was IREN, which rose 5.2%; the worst was ARBK, which fell 45.0%."
-    assert out[2] == "None of the 12 miners beat BTC, which fell 17.6% in the month."
-    assert sn.beat_btc_sentence(basket(beat_btc_count=12)) == "All 12 miners beat BTC, which fell 17.6% in the month."
+    members = [{"ticker": "IREN", "change_pct": 7.0, "price_change_pct": 5.2}, {"ticker": "ARBK", "change_pct": -45.0}]
+    out = sn.equities_sentences(
+        basket(best="IREN", worst="ARBK", members=members, beat_btc_count=0, cohorts={}, missing=[])
+    )
+    assert out[1] == "The best performer was IREN, whose shares rose 5.2%; the worst was ARBK, whose shares fell 45.0%."
+    assert out[2] == "None of the 12 miners' shares beat BTC, which fell 17.6% in the month."
+    assert (
+        sn.beat_btc_sentence(basket(beat_btc_count=12))
+        == "All 12 miners' shares beat BTC, which fell 17.6% in the month."
+    )
     assert sn.beat_btc_sentence(basket(btc_change_pct=None)) is None
 
 
 # -- economics and missing sections ------------------------------------------------------------------
+
+
+def test_cohort_labels():
+    assert sn.cohort_label("AI/HPC-exposed") == "AI/HPC-exposed miners"
+    assert sn.cohort_label("pure-play") == "pure-play miners"
+    assert sn.cohort_label("ai_hpc") == "AI/HPC miners"
+    assert sn.cohort_label("hosting miners") == "hosting miners"
+
 
 def test_economics_profit_and_loss():
     assert sn.economics_sentences(econ()) == [
@@ -186,11 +259,19 @@ def test_economics_profit_and_loss():
         "The breakeven power price was $0.113 per kWh.",
         "At that power price the power cost of mining one BTC was $42,036.",
     ]
-    loss = sn.economics_sentences(econ(power_usd_kwh=0.12, cost_usd_per_ehs_day=57600.0,
-                                       gross_profit_usd_per_ehs_day=-3227.95, gross_margin_pct=-5.94,
-                                       mom_change_pct=None), default_assumption=False)
-    assert loss[0].endswith("(the assumption chosen for this note), power cost $57,600 per EH/s per day against "
-                            "revenue of $54,372.")
+    loss = sn.economics_sentences(
+        econ(
+            power_usd_kwh=0.12,
+            cost_usd_per_ehs_day=57600.0,
+            gross_profit_usd_per_ehs_day=-3227.95,
+            gross_margin_pct=-5.94,
+            mom_change_pct=None,
+        ),
+        default_assumption=False,
+    )
+    assert loss[0].endswith(
+        "(the assumption chosen for this note), power cost $57,600 per EH/s per day against revenue of $54,372."
+    )
     assert loss[1] == "That is a gross loss of $3,228 per EH/s per day, a gross margin of -5.9%."
     assert sn.economics_headline(econ()) == (
         "A 20.0 J/TH fleet at $0.050 per kWh made a gross profit of $30,372 per EH/s per day (55.9% margin)."
@@ -201,8 +282,7 @@ def test_missing_sections_say_so_in_one_sentence():
     assert sn.missing_sentence("equities", "2025-02", "no equity prices in 2025-02.") == (
         "No miner equity data for February 2025: no equity prices in 2025-02."
     )
-    out = sn.summary_sentences("2025-02", hp(), btc(), None, None,
-                               {"equities": "no equity prices", "economics": None})
+    out = sn.summary_sentences("2025-02", hp(), btc(), None, None, {"equities": "no equity prices", "economics": None})
     assert out == [
         sn.hashprice_sentence(hp()),
         sn.hashrate_sentence(hp()),

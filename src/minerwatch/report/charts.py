@@ -81,11 +81,13 @@ def btc_data(store: Any, month: str, months: int) -> pl.DataFrame:
 
 
 def members_data(basket: dict[str, Any]) -> pl.DataFrame:
-    """Members' market-cap change in the month, best first."""
+    """Members' return in the month (share price where given, else market cap), best first."""
+    from minerwatch.report.sentences import member_return_pct
+
     rows = [
-        {"ticker": m["ticker"], "change_pct": float(m["change_pct"]), "cohort": m.get("cohort") or ""}
+        {"ticker": m["ticker"], "change_pct": float(member_return_pct(m)), "cohort": m.get("cohort") or ""}  # type: ignore[arg-type]
         for m in basket.get("members") or []
-        if m.get("change_pct") is not None
+        if member_return_pct(m) is not None
     ]
     schema = {"ticker": pl.String, "change_pct": pl.Float64, "cohort": pl.String}
     return pl.DataFrame(rows, schema=schema).sort(["change_pct", "ticker"], descending=[True, False])
@@ -100,8 +102,13 @@ def basket_data(store: Any, basket: dict[str, Any], month: str, months: int) -> 
     start = window_start(month, months)
     _, end = service.parse_month(month)
     frames = []
+    from minerwatch.errors import MinerwatchError
+
     for m in basket.get("members") or []:
-        s = equity_series(store, m["ticker"], start, end)
+        try:
+            s = equity_series(store, m["ticker"], start, end)
+        except MinerwatchError:
+            continue  # a member without prices in the window is left out of the line (the caption says so)
         if not isinstance(s, pl.DataFrame) or "market_cap_usd" not in s.columns or s.height == 0:
             continue
         frames.append(s.select("date", "market_cap_usd").drop_nulls())
@@ -183,8 +190,8 @@ def draw_members(ax: Any, d: pl.DataFrame, btc_change_pct: float | None = None) 
     ax.axvline(0, color="black", lw=0.8)
     if btc_change_pct is not None:
         ax.axvline(btc_change_pct, color=ORANGE, lw=1.2, ls="--", label=f"BTC {fmt.signed_pct(btc_change_pct)}")
-        ax.legend(loc="lower right", frameon=False)
-    ax.set_xlabel("market-cap change in the month, %")
+        ax.legend(loc="best", frameon=False)
+    ax.set_xlabel("share-price change in the month, %")
     ax.grid(axis="y", visible=False)
 
 
@@ -261,8 +268,8 @@ def charts_for(store: Any, facts: dict[str, Any], basket: dict[str, Any] | None)
             out.append(
                 Chart(
                     "members",
-                    f"Member market-cap change, {facts['month_label']}",
-                    f"Market-cap change of each member in {facts['month_label']}; dashed line: BTC.",
+                    f"Member share-price change, {facts['month_label']}",
+                    f"Share-price change of each member in {facts['month_label']}; dashed line: BTC.",
                     bars,
                     lambda ax, d: draw_members(ax, d, btc_change),
                     {},

@@ -47,6 +47,7 @@ class Inputs:
     power_usd_kwh: float
     default_fleet: bool
     missing: dict[str, str] = field(default_factory=dict)
+    basket_explain: dict[str, Any] | None = None
 
 
 def _optional_service(module: str, func: str) -> Any:
@@ -86,6 +87,13 @@ def gather(
             basket = basket_month(store, month)
         except DataGap as exc:
             missing["equities"] = str(exc)
+    explain_fn = _optional_service("service_basket", "basket_explain") if basket is not None else None
+    explain = None
+    if explain_fn is not None:
+        try:
+            explain = explain_fn(store, month)
+        except DataGap:
+            explain = None
 
     econ = None
     economics_month = _optional_service("service_economics", "economics_month")
@@ -97,7 +105,7 @@ def gather(
         except DataGap as exc:
             missing["economics"] = str(exc)
     default_fleet = efficiency_jth == DEFAULT_EFFICIENCY_JTH and power_usd_kwh == DEFAULT_POWER_USD_KWH
-    return Inputs(month, hp, hp_prev, btc, basket, econ, efficiency_jth, power_usd_kwh, default_fleet, missing)
+    return Inputs(month, hp, hp_prev, btc, basket, econ, efficiency_jth, power_usd_kwh, default_fleet, missing, explain)
 
 
 def _check_positive(value: float, flag: str, what: str, *, allow_zero: bool = False) -> None:
@@ -153,6 +161,46 @@ class _Prov:
     closes_history: list[dict]
     ohlc: list[dict]
     equities: list[dict]
+    equities_by_ticker: dict[str, list[dict]]
+
+
+def _rows_matching(store: Store, table: str, cols: tuple[str, ...], keys: list[tuple], date_col: str) -> pl.DataFrame:
+    """Rows of `table` whose `cols` equal one of `keys` (ticker, date, source_id[, concept])."""
+    if not keys:
+        return pl.DataFrame()
+    one = "(" + " AND ".join(f"{c} = ?" for c in cols) + ")"
+    where = " OR ".join(one for _ in keys)
+    params = [v for k in keys for v in k]
+    return store.query(f"SELECT ticker, source_id, payload_sha256, {date_col} FROM {table} WHERE {where}", params)
+
+
+def _equities_provenance(store: Store, inp: Inputs) -> tuple[list[dict], dict[str, list[dict]]]:
+    """The exact equity price and shares rows behind each member's market caps (from basket_explain)."""
+    if inp.basket is None:
+        return [], {}
+    explain = inp.basket_explain or {}
+    start, end = explain.get("start_date"), explain.get("end_date")
+    price_keys: list[tuple] = []
+    share_keys: list[tuple] = []
+    for m in explain.get("members", []):
+        t = m["ticker"]
+        price_keys += [(t, start, m["start_price_source"]), (t, end, m["end_price_source"])]
+        for side in ("start", "end"):
+            source, _, concept = str(m[f"{side}_shares_source"]).partition(" ")
+            share_keys.append((t, m[f"{side}_shares_as_of"], source, concept))
+    prices = _rows_matching(store, "equity_prices_daily", ("ticker", "date", "source_id"), price_keys, "date")
+    shares = _rows_matching(
+        store, "shares_facts", ("ticker", "as_of_date", "source_id", "concept"), share_keys, "as_of_date"
+    )
+    by_ticker: dict[str, list[dict]] = {}
+    everything: list[dict] = []
+    for frame, table, col in ((prices, "equity_prices_daily", "date"), (shares, "shares_facts", "as_of_date")):
+        if frame.height == 0:
+            continue
+        everything += _provenance(frame, table, col)
+        for t in sorted(set(frame["ticker"].to_list())):
+            by_ticker.setdefault(t, []).extend(_provenance(frame.filter(pl.col("ticker") == t), table, col))
+    return everything, by_ticker
 
 
 def _gather_provenance(store: Store, inp: Inputs) -> _Prov:
@@ -168,21 +216,7 @@ def _gather_provenance(store: Store, inp: Inputs) -> _Prov:
                 "source_id = ? AND date BETWEEN ? AND ? AND high_usd IS NOT NULL",
                 [sid, first, last],
             )
-    equities: list[dict] = []
-    if inp.basket is not None:
-        tickers = sorted({m["ticker"] for m in inp.basket.get("members", []) if m.get("ticker")})
-        if tickers:
-            marks = ", ".join("?" for _ in tickers)
-            # The month's prices, the close before it (its start), and every shares fact up to its end.
-            equities += _table_provenance(
-                store,
-                "equity_prices_daily",
-                f"ticker IN ({marks}) AND date BETWEEN ? AND ?",
-                [*tickers, first - timedelta(days=10), last],
-            )
-            equities += _table_provenance(
-                store, "shares_facts", f"ticker IN ({marks}) AND as_of_date <= ?", [*tickers, last], "as_of_date"
-            )
+    equities, by_ticker = _equities_provenance(store, inp)
     return _Prov(
         network=_provenance(service.network_facts(store, first, last), "network_daily"),
         prices=_provenance(service.btc_closes(store, first, last), "btc_prices_daily"),
@@ -191,6 +225,7 @@ def _gather_provenance(store: Store, inp: Inputs) -> _Prov:
         closes_history=_provenance(service.btc_closes(store, None, last), "btc_prices_daily"),
         ohlc=ohlc,
         equities=equities,
+        equities_by_ticker=by_ticker,
     )
 
 
@@ -427,6 +462,8 @@ def _btc_section(inp: Inputs, prov: _Prov) -> dict:
 
 
 def _equities_section(inp: Inputs, prov: _Prov) -> dict:
+    from minerwatch.report.sentences import member_change, member_return_pct
+
     k = inp.basket
     if k is None:
         return {
@@ -438,38 +475,41 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
             "missing": [],
         }
     src = prov.equities
-    cap = "market cap = close x shares outstanding as of that date"
+    btc_src = prov.closes_history
+    cap = "metrics.basket market cap = nominal close x shares outstanding from the latest fact on or before that day"
+    ends = {"start_date": _iso(k.get("start_date")), "end_date": _iso(k.get("end_date"))}
+    ret = "share-price change (split-adjusted) from start_date to end_date"
     figs = {
         "members_total": figure(
             k.get("members_total"),
             "companies",
             fmt.count(k.get("members_total")),
-            "basket members in the month",
-            {},
+            "basket members in the month (dated membership)",
+            {"basket": k.get("basket")},
             [],
         ),
         "members_priced": figure(
             k.get("members_priced"),
             "companies",
             fmt.count(k.get("members_priced")),
-            "members with a market cap at both ends of the month",
-            {},
+            "members with a market cap on both dates",
+            ends,
             src,
         ),
         "market_cap_start_usd": figure(
             k.get("market_cap_start_usd"),
             "USD",
             fmt.usd(k.get("market_cap_start_usd")),
-            f"sum over members of {cap}, last trading day before the month",
-            {},
+            f"sum over members of {cap}, on start_date",
+            ends,
             src,
         ),
         "market_cap_end_usd": figure(
             k.get("market_cap_end_usd"),
             "USD",
             fmt.usd(k.get("market_cap_end_usd")),
-            f"sum over members of {cap}, last trading day of the month",
-            {},
+            f"sum over members of {cap}, on end_date",
+            ends,
             src,
         ),
         "change_usd": figure(
@@ -477,13 +517,13 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
             "USD",
             fmt.usd_abs(k.get("change_usd")),
             "market_cap_end_usd - market_cap_start_usd",
-            {},
+            ends,
             src,
             signed=fmt.usd(k.get("change_usd")),
         ),
         "change_pct": _pct_fig(
             k.get("change_pct"),
-            "change_pct(market_cap_start_usd, market_cap_end_usd)",
+            "100 x (market_cap_end_usd / market_cap_start_usd - 1)",
             {"market_cap_start_usd": k.get("market_cap_start_usd"), "market_cap_end_usd": k.get("market_cap_end_usd")},
             src,
         ),
@@ -491,43 +531,47 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
             k.get("beat_btc_count"),
             "companies",
             fmt.count(k.get("beat_btc_count")),
-            "members whose change_pct > btc_change_pct",
+            f"members whose {ret} > btc_change_pct",
             {"btc_change_pct": k.get("btc_change_pct")},
-            src + prov.closes_history,
+            src + btc_src,
         ),
-        "btc_change_pct": _pct_fig(k.get("btc_change_pct"), "BTC change over the same month", {}, prov.closes_history),
+        "btc_change_pct": _pct_fig(
+            k.get("btc_change_pct"), "BTC close-to-close change from start_date to end_date", ends, btc_src
+        ),
     }
     for which in ("best", "worst"):
-        from minerwatch.report.sentences import member_change
-
         m = member_change(k, which)
         if m is not None:
-            figs[f"{which}_ticker"] = figure(m[0], "ticker", m[0], f"member with the {which} change_pct", {}, src)
-            figs[f"{which}_change_pct"] = _pct_fig(m[1], f"change_pct of the {which} member", {"ticker": m[0]}, src)
+            t_src = prov.equities_by_ticker.get(m[0], src)
+            figs[f"{which}_ticker"] = figure(m[0], "ticker", m[0], f"member with the {which} {ret}", ends, t_src)
+            figs[f"{which}_change_pct"] = _pct_fig(m[1], f"{ret} of the {which} member", {"ticker": m[0]}, t_src)
     cohorts = {}
     for name, c in (k.get("cohorts") or {}).items():
+        c_in = {"cohort": name, "members": c.get("members"), **ends}
         cohorts[name] = {
             "market_cap_start_usd": figure(
                 c.get("market_cap_start_usd"),
                 "USD",
                 fmt.usd(c.get("market_cap_start_usd")),
-                f"sum over cohort members of {cap}",
-                {"cohort": name},
+                f"sum over the cohort's members of {cap}, on start_date",
+                c_in,
                 src,
             ),
             "market_cap_end_usd": figure(
                 c.get("market_cap_end_usd"),
                 "USD",
                 fmt.usd(c.get("market_cap_end_usd")),
-                f"sum over cohort members of {cap}",
-                {"cohort": name},
+                f"sum over the cohort's members of {cap}, on end_date",
+                c_in,
                 src,
             ),
-            "change_pct": _pct_fig(c.get("change_pct"), "change_pct of the cohort's market cap", {"cohort": name}, src),
+            "change_pct": _pct_fig(c.get("change_pct"), "change of the cohort's market cap", c_in, src),
         }
     members = []
     for m in k.get("members") or []:
         t = m.get("ticker")
+        t_src = prov.equities_by_ticker.get(t, src)
+        t_in = {"ticker": t, **ends}
         members.append(
             {
                 "ticker": t,
@@ -537,23 +581,29 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
                     m.get("market_cap_start_usd"),
                     "USD",
                     fmt.usd(m.get("market_cap_start_usd")),
-                    cap,
-                    {"ticker": t},
-                    src,
+                    f"{cap}, on start_date",
+                    t_in,
+                    t_src,
                 ),
                 "market_cap_end_usd": figure(
-                    m.get("market_cap_end_usd"), "USD", fmt.usd(m.get("market_cap_end_usd")), cap, {"ticker": t}, src
+                    m.get("market_cap_end_usd"),
+                    "USD",
+                    fmt.usd(m.get("market_cap_end_usd")),
+                    f"{cap}, on end_date",
+                    t_in,
+                    t_src,
                 ),
-                "change_pct": _pct_fig(
-                    m.get("change_pct"), "change_pct of the member's market cap", {"ticker": t}, src
+                "change_pct": _pct_fig(m.get("change_pct"), "change of the member's market cap", t_in, t_src),
+                "price_change_pct": _pct_fig(
+                    member_return_pct({"price_change_pct": m.get("price_change_pct")}), ret, t_in, t_src
                 ),
                 "contribution_usd": figure(
                     m.get("contribution_usd"),
                     "USD",
                     fmt.usd(m.get("contribution_usd")),
                     "market_cap_end_usd - market_cap_start_usd",
-                    {"ticker": t},
-                    src,
+                    t_in,
+                    t_src,
                 ),
             }
         )
@@ -564,6 +614,7 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
         "cohorts": cohorts,
         "members": members,
         "missing": [{"ticker": m.get("ticker"), "reason": m.get("reason")} for m in k.get("missing") or []],
+        "basis": k.get("basis"),
     }
 
 

@@ -119,7 +119,16 @@ def _equities(facts: dict, inp: Inputs) -> dict[str, Any]:
     if sec["members"]:
         tables.append(
             _table(
-                ["Ticker", "Cohort", "Market cap, start", "Market cap, end", "Change", "Contribution", "Beat BTC"],
+                [
+                    "Ticker",
+                    "Cohort",
+                    "Market cap, start",
+                    "Market cap, end",
+                    "Change",
+                    "Contribution",
+                    "Share price",
+                    "Beat BTC",
+                ],
                 [
                     [
                         m["ticker"],
@@ -128,11 +137,12 @@ def _equities(facts: dict, inp: Inputs) -> dict[str, Any]:
                         _t(m["market_cap_end_usd"]),
                         _t(m["change_pct"], "signed"),
                         _t(m["contribution_usd"]),
+                        _t(m["price_change_pct"], "signed"),
                         "yes" if m["beat_btc"] else "no",
                     ]
                     for m in sec["members"]
                 ],
-                "llrrrrl",
+                "llrrrrrl",
             )
         )
     return {
@@ -183,8 +193,9 @@ def _method(facts: dict) -> dict[str, Any]:
         f"Hashprice: {m['hashprice']}.",
         f"BTC price basis: {m['price_basis']}; {m['drawdown']}.",
     ]
-    if facts["sections"]["equities"]["status"] == "ok":
-        bullets.append(f"Miner equities: {m['equities']}.")
+    equities = facts["sections"]["equities"]
+    if equities["status"] == "ok":
+        bullets.append(f"Miner equities: {equities.get('basis') or m['equities']}.")
     if facts["sections"]["economics"]["status"] == "ok":
         bullets.append(f"Economics: {m['economics']}.")
     bullets.append("Every figure in this note is in facts.json with its unit, formula, inputs and source rows.")
@@ -281,7 +292,7 @@ def write_report(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create --out folder {out}: {exc.strerror}; choose another --out") from None
-    written: dict[str, Any] = {"month": month}
+    written: dict[str, Any] = {"month": month, "markdown": None, "html": None, "facts": None}
     chart_refs: dict[str, dict[str, Any]] = {}
     if charts:
         written["charts"] = {}

@@ -34,8 +34,10 @@ SECTION_NAMES = {
 
 
 def cohort_label(name: str) -> str:
-    """`ai_hpc` -> `AI/HPC miners`; an unknown name is kept as written."""
-    return COHORT_LABELS.get(name.lower(), name)
+    """`ai_hpc` -> `AI/HPC miners`, `AI/HPC-exposed` -> `AI/HPC-exposed miners`."""
+    if name.lower() in COHORT_LABELS:
+        return COHORT_LABELS[name.lower()]
+    return name if not name or name.lower().endswith("miners") else f"{name} miners"
 
 
 def _prev(month: str) -> str:
@@ -137,20 +139,27 @@ def btc_sentences(b: dict[str, Any]) -> list[str]:
 # -- miner equities --------------------------------------------------------------------------------
 
 
+def member_return_pct(member: dict[str, Any]) -> float | None:
+    """A member's return in the month: its share-price change where the basket gives it, else market-cap change."""
+    for key in ("price_change_pct", "change_pct", "market_cap_change_pct"):
+        if member.get(key) is not None:
+            return member[key]
+    return None
+
+
 def member_change(basket: dict[str, Any], which: str) -> tuple[str, float | None] | None:
-    """The best/worst member as (ticker, change_pct), whatever shape the basket gives it in."""
+    """The best/worst member as (ticker, return %), whatever shape the basket gives it in."""
     value = basket.get(which)
     if value is None:
         return None
-    if isinstance(value, dict):
-        ticker = value.get("ticker")
-        change = value.get("change_pct")
-        if change is None:
-            change = next((m.get("change_pct") for m in basket.get("members", []) if m.get("ticker") == ticker), None)
-        return (str(ticker), change) if ticker else None
-    ticker = str(value)
-    change = next((m.get("change_pct") for m in basket.get("members", []) if m.get("ticker") == ticker), None)
-    return ticker, change
+    ticker = value.get("ticker") if isinstance(value, dict) else str(value)
+    if not ticker:
+        return None
+    change = member_return_pct(value) if isinstance(value, dict) else None
+    if change is None:
+        row = next((m for m in basket.get("members", []) if m.get("ticker") == ticker), None)
+        change = member_return_pct(row) if row else None
+    return str(ticker), change
 
 
 def basket_sentence(basket: dict[str, Any]) -> str:
@@ -168,7 +177,7 @@ def basket_sentence(basket: dict[str, Any]) -> str:
 
 
 def beat_btc_sentence(basket: dict[str, Any]) -> str | None:
-    """`5 of 12 miners beat BTC, which fell 17.6% in the month.`; None without a BTC change."""
+    """`Shares of 5 of the 12 miners beat BTC, which fell 17.6% in the month.`; None without a BTC change."""
     btc_change = basket.get("btc_change_pct")
     beat = basket.get("beat_btc_count")
     n = basket.get("members_priced") or 0
@@ -176,11 +185,11 @@ def beat_btc_sentence(basket: dict[str, Any]) -> str | None:
     if move is None or beat is None or n == 0:
         return None
     if beat == 0:
-        lead = f"None of the {fmt.count(n)} miners beat BTC"
+        lead = f"None of the {fmt.count(n)} miners' shares beat BTC"
     elif beat == n:
-        lead = f"All {fmt.count(n)} miners beat BTC"
+        lead = f"All {fmt.count(n)} miners' shares beat BTC"
     else:
-        lead = f"{fmt.count(beat)} of {fmt.count(n)} miners beat BTC"
+        lead = f"Shares of {fmt.count(beat)} of the {fmt.count(n)} miners beat BTC"
     return f"{lead}, which {move} in the month."
 
 
@@ -191,7 +200,10 @@ def equities_sentences(basket: dict[str, Any]) -> list[str]:
     if best and worst and best[0] != worst[0]:
         b_move, w_move = fmt.change_phrase(best[1]), fmt.change_phrase(worst[1])
         if b_move and w_move:
-            out.append(f"The best performer was {best[0]}, which {b_move}; the worst was {worst[0]}, which {w_move}.")
+            out.append(
+                f"The best performer was {best[0]}, whose shares {b_move}; the worst was {worst[0]}, "
+                f"whose shares {w_move}."
+            )
     cohorts = basket.get("cohorts") or {}
     parts = []
     for name, c in cohorts.items():
