@@ -132,32 +132,28 @@ def test_health(api, db_path: Path) -> None:
     by_id = {s["source_id"]: s for s in d["sources"]}
     assert {"coinmetrics", "binance"} <= set(by_id)
     cm = by_id["coinmetrics"]
-    assert cm["last_sync_at"] is not None and cm["payloads"] >= 1
-    assert cm["last_sync_basis"] in ("payloads.fetched_at", "sync_runs")
+    # The embedded snapshot was loaded, never synced: a fetch time but no sync run.
+    assert cm["last_fetched_at"] is not None and cm["payloads"] >= 1
+    assert (cm["last_sync_at"], cm["last_sync_basis"]) == (None, "sync_runs")
     # Nothing secret: no base URLs (they may carry API keys) and no config values.
     assert "base_url" not in cm
     assert "api_key" not in json.dumps(d).lower()
 
 
-def test_health_prefers_sync_runs_when_the_store_has_them(db_path: Path, client_for) -> None:
+def test_health_reports_the_last_ok_sync_run(db_path: Path, client_for) -> None:
+    runs = (
+        "INSERT INTO sync_runs (run_id, source_id, started_at, finished_at, status, requests, cache_hits, retries, "
+        "payloads, rows_inserted, rows_updated, rows_unchanged) VALUES "
+        "(?, 'coinmetrics', ?, ?, ?, 1, 0, 0, 1, 0, 0, 0)"
+    )
     with Store.open(db_path) as s, s.transaction():
-        cols = s.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'sync_runs'"
-        )["column_name"].to_list()
-        if not cols:
-            s.con.execute(
-                "CREATE TABLE sync_runs (source_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, "
-                "status VARCHAR, items VARCHAR)"
-            )
-        s.con.execute(
-            "INSERT INTO sync_runs (source_id, started_at, finished_at, status, items) VALUES "
-            "('coinmetrics', '2031-01-02 03:00:00', '2031-01-02 03:04:05', 'ok', ''), "
-            "('coinmetrics', '2032-01-01 00:00:00', '2032-01-01 00:00:09', 'error', '')"
-        )
+        s.con.execute(runs, ["r1", "2031-01-02 03:00:00", "2031-01-02 03:04:05", "ok"])
+        s.con.execute(runs, ["r0", "2030-01-01 00:00:00", "2030-01-01 00:00:09", "ok"])
+        s.con.execute(runs, ["r2", "2032-01-01 00:00:00", "2032-01-01 00:00:09", "error"])
     d = client_for().json("/api/v1/health")
     cm = {x["source_id"]: x for x in d["sources"]}["coinmetrics"]
     assert cm["last_sync_basis"] == "sync_runs"
-    assert cm["last_sync_at"] == "2031-01-02T03:04:05"  # the failed later run does not count
+    assert cm["last_sync_at"] == "2031-01-02T03:04:05"  # the latest ok run; a failed later one does not count
 
 
 def test_openapi_lists_every_endpoint(api) -> None:

@@ -143,3 +143,24 @@ def test_note_page_is_the_report_html(api) -> None:
     assert r.status_code == 200
     assert "February 2025" in r.text
     assert r.headers["etag"]
+
+
+def test_basket_section_equals_the_api(api) -> None:
+    r = api.get(f"/api/v1/basket?month={MONTH}")
+    if r.status_code == 501:
+        pytest.skip("the basket service is not in this tree")
+    basket = r.json()
+    page = api.get(f"/?month={MONTH}").text
+    assert check_against_api(page, {"basket": basket}) >= 6  # the aggregate cards
+    rows = re.findall(r'<tr data-ticker="([^"]+)">(.*?)</tr>', page, flags=re.S)
+    assert [t for t, _ in rows] == [m["ticker"] for m in basket["members"]]
+    by_ticker = {m["ticker"]: m for m in basket["members"]}
+    for ticker, row in rows:
+        assert check_against_api(row, {"member": by_ticker[ticker]}) == 4, ticker
+    for name, row in re.findall(r'<tr data-cohort="([^"]+)">(.*?)</tr>', page, flags=re.S):
+        assert check_against_api(row, {"cohort": basket["cohorts"][html.unescape(name)]}) == 3, name
+    tags = dict(re.findall(r'<span class="tag" data-field="([^"]+)">([^<]*)</span>', page))
+    assert tags == {"basket.best": basket["best"]["ticker"], "basket.worst": basket["worst"]["ticker"]}
+    shown = {f: t for f, _, t in figures(page)}
+    assert shown["best.market_cap_change_pct"] == f"{basket['best']['market_cap_change_pct']:+.2f}%"
+    assert 'id="chart-basket"' in page

@@ -200,8 +200,8 @@ def line_chart(
             segments[-1].append(f"{_fmt(px(d))},{_fmt(py(v))}")
         for seg in segments:
             if len(seg) == 1:
-                x, y = seg[0].split(",")
-                parts.append(f'<circle cx="{x}" cy="{y}" r="2" fill="{s.color}"/>')
+                cx, cy = seg[0].split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="{s.color}"/>')
             elif seg:
                 parts.append(
                     f'<polyline class="series" fill="none" stroke="{s.color}" stroke-width="{s.width}" '
@@ -230,7 +230,9 @@ def bar_chart(
 ) -> str:
     """Horizontal bars around zero (e.g. members' change in %), one row per label, in the given order."""
     rows = [(label, v) for label, v in bars if v is not None and math.isfinite(v)]
-    row_h, top, left, right = 18, 28, 70, 60
+    # Tickers sit in a column at the far left; values go just outside each bar, so a long negative bar
+    # still leaves room for its label between the ticker column and the bar.
+    row_h, top, left, right = 18, 28, 110, 60
     height = top + row_h * max(len(rows), 1) + 24
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
@@ -256,7 +258,7 @@ def bar_chart(
         x_a, x_b = sorted((zero, px(v)))
         color = PALETTE[2] if v >= 0 else PALETTE[3]
         parts.append(
-            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" class="tick">{escape(label)}</text>'
+            f'<text x="4" y="{y + 13}" class="tick">{escape(label)}</text>'
             f'<rect x="{_fmt(x_a)}" y="{y + 3}" width="{_fmt(max(x_b - x_a, 0.5))}" height="{row_h - 6}" '
             f'fill="{color}"><title>{escape(label)}: {v:+.2f}{escape(unit)}</title></rect>'
             f'<text x="{_fmt(x_b + 4 if v >= 0 else x_a - 4)}" y="{y + 13}" class="tick" '

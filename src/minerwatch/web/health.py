@@ -55,17 +55,19 @@ def store_health(store: Store, *, version: str) -> dict:
         named=True
     ):
         sid = r["source_id"]
-        last_fetch = by_source.get(sid, {}).get("last_fetched_at")
+        fetched_row = by_source.get(sid, {})
         sources.append(
             {
                 "source_id": sid,
                 "kind": r["kind"],
                 "description": r["description"],
                 "licence": r["licence"],
-                # Prefer the sync bookkeeping when the store has it; else when a payload was last stored.
-                "last_sync_at": (runs or {}).get(sid) if runs is not None else last_fetch,
+                # From the sync bookkeeping when the store has it (null: never synced, e.g. snapshot only);
+                # a store without it falls back to when a payload of the source was last stored.
+                "last_sync_at": runs.get(sid) if runs is not None else fetched_row.get("last_fetched_at"),
                 "last_sync_basis": "sync_runs" if runs is not None else "payloads.fetched_at",
-                "payloads": int(by_source.get(sid, {}).get("payloads") or 0),
+                "last_fetched_at": fetched_row.get("last_fetched_at"),
+                "payloads": int(fetched_row.get("payloads") or 0),
             }
         )
     return {
