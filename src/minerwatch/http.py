@@ -397,7 +397,7 @@ def client(
         http=http,
         policy=pol,
         cache=cache,
-        sleep=sleep or time.sleep,
-        clock=clock or time.monotonic,
-        wall=wall or time.time,
+        sleep=sleep if sleep is not None else time.sleep,
+        clock=clock if clock is not None else time.monotonic,
+        wall=wall if wall is not None else time.time,
     )

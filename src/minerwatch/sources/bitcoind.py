@@ -123,7 +123,7 @@ def extract(query: Query, client: Client) -> list[Raw]:
         stats = _rpc(client, [("getblockstats", [h, STATS_FIELDS]) for h in heights])
         hashes = [field(s, "blockhash", SOURCE_ID, "getblockstats result", str) for s in results(stats)]
         headers = _rpc(client, [("getblockheader", [h, True]) for h in hashes])
-        raws += [_tag(stats), _tag(headers)]
+        raws += [_tag(stats, "stats"), _tag(headers, "headers")]
     return raws
 
 

@@ -70,8 +70,9 @@ def configured_ciks() -> dict[str, int]:
 def read_state(store: Any) -> dict[str, Any]:
     """Day of the last successful EDGAR sync per ticker (from sync_runs)."""
     frame = store.query(
-        "SELECT unnest(string_split(items, ',')) AS ticker, CAST(max(finished_at) AS DATE) AS last "
-        "FROM sync_runs WHERE source_id = 'edgar' AND status = 'ok' GROUP BY ALL"
+        "SELECT ticker, CAST(max(finished_at) AS DATE) AS last FROM ("
+        "  SELECT unnest(string_split(items, ',')) AS ticker, finished_at FROM sync_runs"
+        "  WHERE source_id = 'edgar' AND status = 'ok' AND items IS NOT NULL) GROUP BY ticker"
     )
     return {r["ticker"]: r["last"] for r in frame.iter_rows(named=True)}
 

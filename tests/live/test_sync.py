@@ -1,0 +1,308 @@
+"""`minerwatch sync` end to end against a local HTTP server: rows, provenance, counts, faults, conflicts."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from minerwatch import sync
+from minerwatch.cli import app
+from minerwatch.errors import SchemaChanged
+from minerwatch.store import Store
+
+FEES_3D = "mempool/mempool__v1_mining_blocks_fees_3d__selfmade.json"
+HASHRATE_1M = "mempool/mempool__v1_mining_hashrate_1m__selfmade.json"
+PRICES = "mempool/mempool__v1_historical-price_USD__selfmade.json"
+CG_COIN = "coingecko/coingecko__v3_coins_bitcoin__jkorf-coingecko-net-docs-example.json"
+YAHOO_AAPL = "yahoo/yahoo__v8_finance_chart_AAPL_1d_2020-08-31_2020-11-07_split__node-yahoo-finance2.json"
+EDGAR_MARA = "sec_edgar/sec_edgar__api_xbrl_companyfacts_CIK0001507605__jacob-lisner-edgar_data.json"
+CORE_STATS = "bitcoind/bitcoin_core_rpc__getblockstats_regtest_101-103__bitcoin-core-functional-data.json"
+CORE_HEADERS = "bitcoind/getblockheader_regtest_101-103__selfmade.json"
+CORE_INFO = "bitcoind/getblockchaininfo_regtest_103__selfmade.json"
+
+
+def serve_mempool(server, recorded) -> None:
+    R = server.Reply
+    server.routes["/api/v1/mining/blocks/fees/"] = [R(200, recorded.bytes(FEES_3D))]
+    server.routes["/api/v1/mining/hashrate/"] = [R(200, recorded.bytes(HASHRATE_1M))]
+    server.routes["/api/v1/historical-price"] = [R(200, recorded.bytes(PRICES))]
+
+
+def file_sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def counts(db_path, source: str) -> dict[str, int]:
+    with Store.open(db_path, read_only=True) as s:
+        return {
+            "network": s._scalar("SELECT count(*) FROM network_daily WHERE source_id = ?", [source]),
+            "prices": s._scalar("SELECT count(*) FROM btc_prices_daily WHERE source_id = ?", [source]),
+            "payloads": s._scalar("SELECT count(*) FROM payloads WHERE source_id = ?", [source]),
+            "runs": s._scalar("SELECT count(*) FROM sync_runs WHERE source_id = ?", [source]),
+        }
+
+
+def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypatch):
+    serve_mempool(server, recorded)
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    [first] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
+    assert (first.status, first.requests, first.inserted, first.updated) == ("ok", 3, 3, 0)
+    # Fresh store after the snapshot (ends 2025-12-29): bulk endpoints, whole price history once.
+    assert server.paths() == [
+        "/api/v1/mining/blocks/fees/1m",
+        "/api/v1/mining/hashrate/3m",
+        "/api/v1/historical-price?currency=USD",
+    ]
+    assert counts(db_path, "mempool") == {"network": 1, "prices": 2, "payloads": 3, "runs": 1}
+    with Store.open(db_path, read_only=True) as s:
+        row = s.query("SELECT * FROM network_daily WHERE source_id = 'mempool'").row(0, named=True)
+        assert (row["date"], row["block_count"], row["subsidy_btc"], row["fees_btc"]) == (
+            date(2026, 1, 11),
+            5,
+            15.625,
+            0.15,
+        )
+        payload = s.query("SELECT uri, content FROM payloads WHERE sha256 = ?", [row["payload_sha256"]]).row(0)
+        assert payload[0] == server.url + "/api/v1/mining/blocks/fees/1m#kind=fees"
+        assert bytes(payload[1]) == recorded.bytes(FEES_3D)  # raw bytes kept for re-parsing
+    server.log.clear()
+    [again] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
+    # Incremental: one mining call, one hashrate call, one price point for the missing day.
+    assert server.paths() == [
+        "/api/v1/mining/blocks/fees/3d",
+        "/api/v1/mining/hashrate/1m",
+        "/api/v1/historical-price?currency=USD&timestamp=1768176000",
+    ]
+    assert (again.status, again.inserted, again.updated, again.unchanged) == ("ok", 0, 0, 2)
+    # The same bytes came back, so no new payload row (payloads are keyed by sha256); a second run row.
+    assert counts(db_path, "mempool") == {"network": 1, "prices": 2, "payloads": 3, "runs": 2}
+
+
+def test_cli_sync_prints_counts(server, recorded, db_path, monkeypatch):
+    serve_mempool(server, recorded)
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    res = CliRunner().invoke(
+        app, ["sync", "--source", "mempool", "--no-cache", "--db", str(db_path), "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    [row] = json.loads(res.stdout)
+    assert {
+        k: row[k] for k in ("source", "status", "requests", "rows_inserted", "conflicts", "first_date", "last_date")
+    } == {
+        "source": "mempool",
+        "status": "ok",
+        "requests": 3,
+        "rows_inserted": 3,
+        "conflicts": 0,
+        "first_date": "2026-01-10",
+        "last_date": "2026-01-11",
+    }
+    table = CliRunner().invoke(app, ["sync", "--source", "mempool", "--no-cache", "--db", str(db_path)])
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert lines[-1] == "total requests: 3"
+    quiet = CliRunner().invoke(app, ["sync", "--source", "mempool", "--no-cache", "--quiet", "--db", str(db_path)])
+    assert (quiet.exit_code, quiet.stdout) == (0, "")
+
+
+def test_cli_connection_refused_names_url_exits_nonzero_store_untouched(refused_url, db_path, monkeypatch):
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", refused_url + "/api")
+    Store.open(db_path).close()  # migrated and loaded before the run
+    before = file_sha(db_path)
+    res = CliRunner().invoke(app, ["sync", "--source", "mempool", "--no-cache", "--quiet", "--db", str(db_path)])
+    assert res.exit_code == 5
+    assert res.stderr.startswith(f"error: mempool: cannot connect to {refused_url}/api/v1/mining/blocks/fees/")
+    assert "set MINERWATCH_MEMPOOL_URL" in res.stderr and "Traceback" not in res.output
+    assert file_sha(db_path) == before
+    assert counts(db_path, "mempool") == {"network": 0, "prices": 0, "payloads": 0, "runs": 0}
+
+
+def test_changed_schema_fails_the_source_and_writes_nothing(server, recorded, db_path, monkeypatch):
+    serve_mempool(server, recorded)
+    server.routes["/api/v1/mining/blocks/fees/"] = [server.Reply(200, b'[{"height": 1, "timestamp": 2, "avgFees": 3}]')]
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    [res] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
+    assert res.status == "failed" and isinstance(res.error, SchemaChanged)
+    assert "field 'avgHeight' missing in fees payload" in res.message
+    assert counts(db_path, "mempool") == {"network": 0, "prices": 0, "payloads": 0, "runs": 0}
+
+
+def test_coingecko_disagreement_is_recorded_as_a_conflict(server, recorded, db_path, monkeypatch):
+    with Store.open(db_path, read_only=True) as s:
+        cm = dict(
+            s.query(
+                "SELECT date, close_usd FROM btc_prices_daily WHERE source_id = 'coinmetrics' "
+                "AND date IN ('2025-12-27', '2025-12-28')"
+            ).iter_rows()
+        )
+    ms = [int(datetime(2025, 12, d, tzinfo=UTC).timestamp()) * 1000 for d in (28, 29)]
+    chart = {
+        "prices": [[ms[0], cm[date(2025, 12, 27)] * 1.05], [ms[1], cm[date(2025, 12, 28)] * 1.001]],
+        "market_caps": [],
+        "total_volumes": [],
+    }
+    server.routes["/v3/coins/bitcoin/market_chart"] = [server.Reply(200, json.dumps(chart).encode())]
+    server.routes["/v3/coins/bitcoin?"] = [server.Reply(200, recorded.bytes(CG_COIN))]
+    monkeypatch.setenv("MINERWATCH_COINGECKO_URL", server.url + "/v3")
+    [res] = sync.sync(db_path, ["coingecko"], today=date(2025, 12, 30), cache=False, sleep=lambda s: None)
+    assert (res.status, res.requests, res.inserted, res.conflicts) == ("ok", 2, 3, 1)
+    out = CliRunner().invoke(app, ["sources", "--conflicts", "--db", str(db_path), "--format", "json"])
+    [c] = json.loads(out.stdout)
+    assert {k: c[k] for k in ("table", "date", "field", "source_a", "source_b", "tolerance", "tolerance_kind")} == {
+        "table": "btc_prices_daily",
+        "date": "2025-12-27",
+        "field": "close_usd",
+        "source_a": "coingecko",
+        "source_b": "coinmetrics",
+        "tolerance": 0.01,
+        "tolerance_kind": "relative",
+    }
+    assert c["difference"] == pytest.approx(0.05)
+    # The snapshot's value is not overwritten: both rows stay, each with its source.
+    with Store.open(db_path, read_only=True) as s:
+        assert s.query("SELECT source_id FROM btc_prices_daily WHERE date = '2025-12-27' ORDER BY 1").rows() == [
+            ("coingecko",),
+            ("coinmetrics",),
+        ]
+
+
+def test_yahoo_one_ticker_and_edgar_weekly_refresh(server, recorded, db_path, monkeypatch):
+    server.routes["/v8/finance/chart/AAPL"] = [server.Reply(200, recorded.bytes(YAHOO_AAPL))]
+    server.routes["/api/xbrl/companyconcept/CIK0001507605/"] = [server.Reply(200, recorded.bytes(EDGAR_MARA))]
+    monkeypatch.setenv("MINERWATCH_YAHOO_URL", server.url)
+    monkeypatch.setenv("MINERWATCH_EDGAR_URL", server.url)
+    monkeypatch.setenv("MINERWATCH_SEC_CONTACT", "test@example.org")
+    [y] = sync.sync(db_path, ["yahoo"], today=date(2020, 11, 7), options={"tickers": ["AAPL"]}, cache=False)
+    [e] = sync.sync(
+        db_path, ["edgar"], today=date(2026, 11, 28), options={"tickers": ["MARA"]}, cache=False, sleep=lambda s: None
+    )
+    assert (y.status, y.requests, y.inserted) == ("ok", 1, 50)  # 49 prices + 1 split
+    assert (e.status, e.requests, e.inserted) == ("ok", 1, 40)
+    with Store.open(db_path, read_only=True) as s:
+        assert s._scalar("SELECT count(*) FROM corporate_actions WHERE source_id = 'yahoo' AND ratio = 4") == 1
+        assert s._scalar("SELECT count(DISTINCT price_basis) FROM equity_prices_daily WHERE source_id = 'yahoo'") == 1
+    [again] = sync.sync(db_path, ["edgar"], today=date(2026, 11, 28), options={"tickers": ["MARA"]}, cache=False)
+    assert (again.status, again.requests) == ("up to date", 0)
+
+
+def rpc_node(recorded):
+    stats = {s["height"]: s for s in json.loads(recorded.bytes(CORE_STATS))["stats"]}
+    headers = {h["hash"]: h for h in json.loads(recorded.bytes(CORE_HEADERS))}
+    info = json.loads(recorded.bytes(CORE_INFO))
+    seen_auth = []
+
+    def handle(method, path, body):
+        from minerwatch.http import Raw  # noqa: F401  (keeps the handler self-contained)
+
+        calls = json.loads(body)
+        out = []
+        for c in calls:
+            if c["method"] == "getblockchaininfo":
+                out.append({"result": info, "error": None, "id": c["id"]})
+            elif c["method"] == "getblockstats":
+                s = stats.get(c["params"][0])
+                out.append(
+                    {
+                        "result": s,
+                        "error": None if s else {"code": -8, "message": "Block height out of range"},
+                        "id": c["id"],
+                    }
+                )
+            elif c["method"] == "getblockheader":
+                out.append({"result": headers[c["params"][0]], "error": None, "id": c["id"]})
+        return rpc_node.Reply(200, json.dumps(out).encode())
+
+    return handle, seen_auth
+
+
+def test_bitcoind_sync_over_json_rpc(server, recorded, db_path, monkeypatch):
+    rpc_node.Reply = server.Reply
+    handle, _ = rpc_node(recorded)
+    server.routes["/"] = handle
+    monkeypatch.setenv("MINERWATCH_BITCOIND_URL", server.url)
+    monkeypatch.setenv("MINERWATCH_BITCOIND_USER", "alice")
+    monkeypatch.setenv("MINERWATCH_BITCOIND_PASSWORD", "s3cret")
+    [res] = sync.sync(db_path, ["bitcoind"], today=date(2026, 1, 1), options={"from_height": 101}, cache=False)
+    assert (res.status, res.requests, res.inserted) == ("ok", 3, 3), res.message
+    assert server.log[0][2]["Authorization"] == "Basic " + base64.b64encode(b"alice:s3cret").decode()
+    with Store.open(db_path, read_only=True) as s:
+        assert s.query("SELECT height, fees_btc FROM blocks ORDER BY height").rows() == [
+            (101, 0.0),
+            (102, 0.0000374),
+            (103, 0.0005686),
+        ]
+        # All three blocks share one day with no neighbours held: no complete day to roll up.
+        assert s._scalar("SELECT count(*) FROM network_daily WHERE source_id = 'bitcoind'") == 0
+
+
+def test_bitcoind_rollup_keeps_only_complete_days(store):
+    import polars as pl
+
+    from minerwatch.sources import bitcoind
+
+    def blk(h, t):
+        return {
+            "height": h,
+            "block_hash": f"h{h}",
+            "time": datetime.fromisoformat(t),
+            "median_time": None,
+            "subsidy_btc": 3.125,
+            "fees_btc": 0.01 * (h - 99),
+            "source_id": "bitcoind",
+            "bits": "17020000",
+            "difficulty": 1.0e14 + h,
+            "payload_sha256": "p",
+            "loaded_at": datetime(2026, 1, 1),
+        }
+
+    rows = [
+        blk(100, "2026-03-01T23:50:00"),
+        blk(101, "2026-03-02T00:05:00"),
+        blk(102, "2026-03-02T12:00:00"),
+        blk(103, "2026-03-02T23:59:59"),
+        blk(104, "2026-03-03T00:01:00"),
+    ]
+    with store.transaction():
+        store.upsert(
+            "blocks",
+            pl.DataFrame(rows, schema={**bitcoind.BLOCK_SCHEMA, "loaded_at": pl.Datetime("us")}),
+            ["height", "source_id"],
+        )
+    got = bitcoind.rollup(store, date(2026, 3, 1)).drop("payload_sha256").to_dicts()
+    assert got == [
+        {
+            "date": date(2026, 3, 2),
+            "source_id": "bitcoind",
+            "block_count": 3,
+            "first_height": 101,
+            "last_height": 103,
+            "difficulty": pytest.approx(1.0e14 + 102),
+            "hashrate_ehs_published": None,
+            "subsidy_btc": 9.375,
+            "fees_btc": 0.09,
+        }
+    ]  # 0.02 + 0.03 + 0.04
+
+
+def test_sources_lists_live_and_snapshot_sources(server, recorded, db_path, monkeypatch):
+    serve_mempool(server, recorded)
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
+    res = CliRunner().invoke(app, ["sources", "--db", str(db_path), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["source"]: r for r in json.loads(res.stdout)}
+    assert list(rows)[:5] == ["mempool", "coingecko", "yahoo", "edgar", "bitcoind"]
+    assert (rows["mempool"]["base_url"], rows["mempool"]["rows"], rows["mempool"]["last_sync_requests"]) == (
+        server.url + "/api",
+        3,
+        3,
+    )
+    assert (
+        rows["coingecko"]["base_url"] == "https://api.coingecko.com/api/v3" and rows["coingecko"]["last_sync"] is None
+    )
+    assert rows["coinmetrics"]["kind"] == "snapshot" and rows["coinmetrics"]["rows"] > 6000
