@@ -316,3 +316,16 @@ def test_server_does_not_keep_the_store_open_between_requests(api, db_path: Path
     # A sync in another process can take the write lock right after a request.
     code = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
     assert subprocess.run([sys.executable, "-c", code, str(db_path)], timeout=30).returncode == 0
+
+
+def test_app_starts_while_a_sync_holds_the_lock(db_path: Path, client_for) -> None:
+    proc = _hold_lock(db_path)
+    try:
+        client = client_for(lock_wait_s=0.2)  # preparing the store is skipped, not fatal
+        assert client.get(f"/api/v1/btc?month={MONTH}").status_code == 503
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        proc.wait(timeout=20)
+    assert client.get(f"/api/v1/btc?month={MONTH}").status_code == 200

@@ -65,7 +65,8 @@ def _api(base: str, path: str) -> Any:
 
 def _shown_number(text: str) -> tuple[float, int, float]:
     scale = 1e9 if text.endswith(" bn") else 1e6 if text.endswith(" M") else 1.0
-    core = text.removesuffix(" bn").removesuffix(" M").replace("$", "").replace(",", "").replace("%", "").replace("+", "")
+    core = text.removesuffix(" bn").removesuffix(" M")
+    core = core.replace("$", "").replace(",", "").replace("%", "").replace("+", "")
     return float(core), (len(core.split(".")[1]) if "." in core else 0), scale
 
 

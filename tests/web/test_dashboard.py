@@ -20,7 +20,8 @@ def figures(page: str) -> list[tuple[str, str, str]]:
 def shown_number(text: str) -> tuple[float, int, float]:
     """The number a figure shows, its decimals, and its scale (1e9 for '$1.23 bn', 1e6 for '$45.6 M')."""
     scale = 1e9 if text.endswith(" bn") else 1e6 if text.endswith(" M") else 1.0
-    core = text.removesuffix(" bn").removesuffix(" M").replace("$", "").replace(",", "").replace("%", "").replace("+", "")
+    core = text.removesuffix(" bn").removesuffix(" M")
+    core = core.replace("$", "").replace(",", "").replace("%", "").replace("+", "")
     decimals = len(core.split(".")[1]) if "." in core else 0
     return float(core), decimals, scale
 

@@ -37,6 +37,10 @@ def test_serve_host_and_port(captured: dict[str, Any], db_path: Path) -> None:
     result = CliRunner().invoke(cli_app, ["serve", "--host", "0.0.0.0", "--port", "9000", "--db", str(db_path)])
     assert result.exit_code == 0, result.output
     assert (captured["host"], captured["port"]) == ("0.0.0.0", 9000)
+    assert result.output.splitlines() == [
+        f"minerwatch: serving {db_path} at http://0.0.0.0:9000/ (Ctrl-C stops)",
+        "minerwatch: 0.0.0.0 is reachable from other machines; the API is read-only and has no login",
+    ]
 
 
 def test_serve_rejects_a_bad_port(captured: dict[str, Any]) -> None:

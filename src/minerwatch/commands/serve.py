@@ -28,4 +28,9 @@ def register(app: typer.Typer) -> None:
 
         application = create_app(db)
         typer.echo(f"minerwatch: serving {application.state.gate.path} at http://{host}:{port}/ (Ctrl-C stops)")
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            typer.echo(
+                f"minerwatch: {host} is reachable from other machines; the API is read-only and has no login",
+                err=True,
+            )
         uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
