@@ -112,6 +112,27 @@ EXPECTED_ACTIONS = {
     ("ARBK", "ads_ratio", 1 / 216): "ADS ratio change (restructuring), Dec 2025: 216 old ADSs per new ADS",
 }
 
+#: Actions no adjusted feed covers (CANG is in none of them), read from the screener itself.
+MANUAL_ACTIONS = [
+    (
+        "CANG",
+        date(2025, 11, 17),
+        "ads_ratio",
+        2.0,
+        "ADS programme ended: the screener line changed from 'American Depositary Shares each representing two (2) "
+        "Class A Ordinary Shares' (last sale 3.07 on 2025-11-14) to 'Class A Ordinary Shares' (1.63 on 2025-11-17) "
+        "while its share count stayed 103,788,114 ADSs: one old listed unit = 2 new units",
+    ),
+    (
+        "CANG",
+        date(2026, 7, 21),
+        "split",
+        0.1,
+        "INFERRED, unverified: last sale 0.1785 on 2026-07-20 and 1.76 on 2026-07-21 (x9.9 in a day, same listing), "
+        "treated as a 1-for-10 reverse split; no adjusted feed covers CANG to confirm it",
+    ),
+]
+
 JUMP_BAND = 1.8  # a share count moving more than this factor without a split is suspect
 REVERT_BAND = 1.3  # ...and is a glitch if a later count comes back within this factor
 REVERT_DAYS = 400
@@ -197,7 +218,11 @@ def detect_actions(scr: pl.DataFrame, adjusted: dict[str, pl.DataFrame]) -> pl.D
             raise SystemExit(f"expected corporate action not detected exactly once: {t} {k} {r} ({what}); got {hit}")
     if actions.height != len(EXPECTED_ACTIONS):
         raise SystemExit(f"unexpected corporate actions detected: {actions}")
-    return actions
+    manual = pl.DataFrame(
+        [dict(ticker=t, date=d, kind=k, ratio=r, note=n) for t, d, k, r, n in MANUAL_ACTIONS],
+        schema=actions.schema,
+    )
+    return pl.concat([actions, manual]).sort("ticker", "date")
 
 
 def split_factor(actions: pl.DataFrame, ticker: str, after: date, upto: date) -> float:

@@ -141,9 +141,11 @@ def test_feeds_agree_after_unadjusting(ro: Store) -> None:
 
 
 def test_detected_splits_and_gree_reverse_split(ro: Store) -> None:
-    acts = ro.query("SELECT ticker, date, kind, ratio FROM corporate_actions ORDER BY ticker")
+    acts = ro.query("SELECT ticker, date, kind, ratio FROM corporate_actions ORDER BY ticker, date")
     assert acts.select("ticker", "date", "kind").rows() == [
         ("ARBK", date(2025, 12, 12), "ads_ratio"),
+        ("CANG", date(2025, 11, 17), "ads_ratio"),  # read from the screener (name change, price halves)
+        ("CANG", date(2026, 7, 21), "split"),  # inferred from the screener, flagged as such
         ("GREE", date(2023, 5, 16), "split"),
         ("HIVE", date(2022, 5, 24), "split"),
         ("HUT", date(2023, 12, 4), "split"),
