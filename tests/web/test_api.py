@@ -329,3 +329,26 @@ def test_app_starts_while_a_sync_holds_the_lock(db_path: Path, client_for) -> No
         proc.stdin.flush()
         proc.wait(timeout=20)
     assert client.get(f"/api/v1/btc?month={MONTH}").status_code == 200
+
+
+def test_concurrent_cold_requests_each_open_the_store_read_only(app) -> None:
+    import asyncio
+
+    import httpx
+
+    months = [f"2024-{m:02d}" for m in range(1, 13)]
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await asyncio.gather(*(client.get(f"/api/v1/hashprice?month={m}") for m in months))
+
+    answers = asyncio.run(go())
+    assert [r.status_code for r in answers] == [200] * 12
+    assert [r.json()["month"] for r in answers] == months
+    # Each answer is, byte for byte, what the service computes for that month on its own.
+    from minerwatch.output import to_json
+    from minerwatch.service import hashprice_month
+
+    with Store.open(app.state.gate.path, read_only=True) as s:
+        assert answers[4].text == to_json(hashprice_month(s, "2024-05"))
