@@ -152,7 +152,9 @@ def period_dates(store: Store, month: str, basket: basket_file.Basket) -> tuple[
         raise DataGap(f"no trading day with closes in the 20 days before {month}; the period start is unknown")
     if inside.len() == 0:
         raise DataGap(f"no trading day in {month} with closes for at least half of the basket")
-    return before.max(), inside.max()
+    start, end = before.max(), inside.max()
+    assert isinstance(start, date) and isinstance(end, date)
+    return start, end
 
 
 def _parse_month(month: str) -> tuple[date, date]:

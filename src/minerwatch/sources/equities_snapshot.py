@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import datetime
 from importlib import resources
+from typing import Any
 
 import polars as pl
 
@@ -15,7 +16,7 @@ from minerwatch.store import Store
 MANIFEST = "equities_manifest.json"
 
 #: Sources registered by this loader (ids used in equity_prices_daily / shares_facts / ...).
-SOURCES = {
+SOURCES: dict[str, dict[str, Any]] = {
     "nasdaq_screener": dict(
         kind="snapshot",
         description="NASDAQ stock screener (api.nasdaq.com) nightly snapshots via rreichel3/US-Stock-Symbols: "
