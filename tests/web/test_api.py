@@ -352,3 +352,12 @@ def test_concurrent_cold_requests_each_open_the_store_read_only(app) -> None:
 
     with Store.open(app.state.gate.path, read_only=True) as s:
         assert answers[4].text == to_json(hashprice_month(s, "2024-05"))
+
+
+def test_health_without_sync_runs_falls_back_to_payload_fetch_times(db_path: Path, client_for) -> None:
+    with Store.open(db_path) as s, s.transaction():
+        s.con.execute("DROP TABLE sync_runs")
+    client = client_for(prepare=False)  # preparing would not re-create it (migration 003 is recorded as applied)
+    cm = {x["source_id"]: x for x in client.json("/api/v1/health")["sources"]}["coinmetrics"]
+    assert cm["last_sync_basis"] == "payloads.fetched_at"
+    assert cm["last_sync_at"] == cm["last_fetched_at"] is not None
