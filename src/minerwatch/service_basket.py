@@ -48,8 +48,17 @@ def known_tickers(store: Store) -> list[str]:
     return store.query("SELECT DISTINCT ticker FROM equity_prices_daily ORDER BY ticker")["ticker"].to_list()
 
 
+#: Two sources reporting the same event: same ratio (within 1%) and ex-dates this close (days).
+SAME_ACTION_DAYS = 5
+
+
 def corporate_actions(store: Store, tickers: list[str]) -> dict[str, list[tuple[date, float]]]:
-    """(ex-date, ratio) per ticker, one row per (ticker, date, kind) by source priority."""
+    """(ex-date, ratio) per ticker; one event reported by several sources counts once.
+
+    Sources are taken in CORPORATE_ACTION_PRIORITY order; an action is dropped when a preferred
+    source already has one with the same ratio within SAME_ACTION_DAYS (whatever its `kind`: Yahoo
+    calls an ADS-ratio change a split), so a live feed never doubles an embedded adjustment.
+    """
     if not tickers:
         return {}
     df = store.query(
@@ -59,10 +68,14 @@ def corporate_actions(store: Store, tickers: list[str]) -> dict[str, list[tuple[
     out: dict[str, list[tuple[date, float]]] = {t: [] for t in tickers}
     if df.height == 0:
         return out
-    df = df.with_columns(_rank(CORPORATE_ACTION_PRIORITY).alias("rk")).sort("ticker", "date", "kind", "rk")
-    df = df.unique(subset=["ticker", "date", "kind"], keep="first", maintain_order=True)
+    df = df.with_columns(_rank(CORPORATE_ACTION_PRIORITY).alias("rk")).sort("ticker", "rk", "date")
     for t, d, r in df.select("ticker", "date", "ratio").iter_rows():
-        out[t].append((d, float(r)))
+        ratio = float(r)
+        if any(abs((d - d0).days) <= SAME_ACTION_DAYS and abs(ratio / r0 - 1) < 0.01 for d0, r0 in out[t]):
+            continue
+        out[t].append((d, ratio))
+    for t in out:
+        out[t].sort()
     return out
 
 

@@ -170,3 +170,28 @@ def test_live_sources_win_by_priority(synth_store: Store, basket_path: Path, put
 def test_bad_month_is_an_input_error(synth_store: Store, basket_path: Path) -> None:
     with pytest.raises(InputError, match="month must be YYYY-MM"):
         sb.basket_month(synth_store, "Feb-2025", basket_path=basket_path)
+
+
+def test_a_live_split_reported_again_is_not_applied_twice(synth_store: Store, basket_path: Path) -> None:
+    # Yahoo reports CCC's 1-for-10 a day later than the test source, as a 'split'; DDD gets a second,
+    # different action. The duplicate must not adjust CCC twice.
+    rows = pl.DataFrame(
+        [
+            dict(
+                ticker="CCC",
+                date=date(2025, 2, 15),
+                kind="split",
+                ratio=0.1,
+                source_id="yahoo",
+                note=None,
+                payload_sha256="t",
+                loaded_at=datetime(2025, 3, 1),
+            ),
+        ]
+    )
+    with synth_store.transaction():
+        synth_store.upsert("corporate_actions", rows, ["ticker", "date", "kind", "source_id"])
+    acts = sb.corporate_actions(synth_store, ["CCC", "DDD"])
+    assert acts == {"CCC": [(date(2025, 2, 15), 0.1)], "DDD": [(date(2025, 3, 10), 2.0)]}
+    d = sb.basket_month(synth_store, "2025-02", basket_path=basket_path)
+    assert next(m for m in d["members"] if m["ticker"] == "CCC")["market_cap_end_usd"] == 1250.0
