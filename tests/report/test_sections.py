@@ -77,3 +77,20 @@ def test_month_outside_the_data_raises_before_writing(ro_store: Store, tmp_path:
     with pytest.raises(DataGap, match="no network data between 2031-02-01 and 2031-02-28"):
         write_report(ro_store, "2031-02", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_month_before_the_basket_has_members(ro_store: Store, tmp_path: Path) -> None:
+    """The embedded basket starts in 2024; August 2020 has network, BTC and economics but no equities."""
+    write_report(ro_store, "2020-08", tmp_path, charts=False)
+    md = (tmp_path / "report.md").read_text()
+    assert md.split("## Miner equities\n\n")[1].split("\n\n## ")[0] == (
+        "No miner equity data for August 2020: the basket has no members in 2020-08."
+    )
+    assert "- Network hashrate averaged 124 EH/s, up 1.2% from July, at a mean difficulty of 17.1 T." in md
+
+
+def test_early_month_scales_units(ro_store: Store, tmp_path: Path) -> None:
+    """August 2010: a few GH/s (0.00 EH/s at the service's precision) and a difficulty in the hundreds."""
+    write_report(ro_store, "2010-08", tmp_path, charts=False)
+    md = (tmp_path / "report.md").read_text()
+    assert "Network hashrate averaged under 0.01 EH/s, up 114.1% from July, at a mean difficulty of 437.0." in md

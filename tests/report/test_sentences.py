@@ -109,6 +109,26 @@ def test_labels():
     assert fmt.day_label(date(2025, 2, 28), "2025-02") == "28 February"
     assert fmt.day_label("2024-12-17", "2025-02") == "17 December 2024"
     assert fmt.difficulty(111.66e12) == "111.7 T"
+    assert fmt.difficulty(7.46e12) == "7.5 T"
+    assert fmt.difficulty(181_543.0) == "181.5 k"
+    assert fmt.difficulty(1.0) == "1.0"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (810.2, "810 EH/s"),
+        (1081.4, "1,081 EH/s"),
+        (56.04, "56 EH/s"),
+        (5.64, "5.6 EH/s"),
+        (0.12, "120 PH/s"),
+        (0.01, "10 PH/s"),
+        (0.0, "under 0.01 EH/s"),
+        (None, "n/a"),
+    ],
+)
+def test_hashrate_scales_its_unit(value, text):
+    assert fmt.ehs(value) == text
 
 
 # -- network -------------------------------------------------------------------------------------

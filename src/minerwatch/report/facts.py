@@ -87,6 +87,9 @@ def gather(
             basket = basket_month(store, month)
         except DataGap as exc:
             missing["equities"] = str(exc)
+        if basket is not None and not basket.get("members_priced"):
+            missing["equities"] = _no_priced_members(basket, month)
+            basket = None
     explain_fn = _optional_service("service_basket", "basket_explain") if basket is not None else None
     explain = None
     if explain_fn is not None:
@@ -106,6 +109,17 @@ def gather(
             missing["economics"] = str(exc)
     default_fleet = efficiency_jth == DEFAULT_EFFICIENCY_JTH and power_usd_kwh == DEFAULT_POWER_USD_KWH
     return Inputs(month, hp, hp_prev, btc, basket, econ, efficiency_jth, power_usd_kwh, default_fleet, missing, explain)
+
+
+def _no_priced_members(basket: dict[str, Any], month: str) -> str:
+    """Why a basket month has no aggregate: no members that month, or none with both market caps."""
+    total = basket.get("members_total") or 0
+    if not total:
+        return f"the basket has no members in {month}"
+    reasons = "; ".join(f"{m.get('ticker')}: {m.get('reason')}" for m in basket.get("missing") or [])
+    return f"none of the {total} members has a market cap at both ends of the month" + (
+        f" ({reasons})" if reasons else ""
+    )
 
 
 def _check_positive(value: float, flag: str, what: str, *, allow_zero: bool = False) -> None:

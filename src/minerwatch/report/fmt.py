@@ -76,13 +76,28 @@ def btc(value: float | None, decimals: int = 4) -> str:
 
 
 def ehs(value: float | None) -> str:
-    """Hashrate in EH/s, no decimals: `810 EH/s`."""
-    return "n/a" if _missing(value) else f"{value:,.0f} EH/s"
+    """Hashrate: `810 EH/s`, `5.6 EH/s` (1 decimal below 10), `120 PH/s` below 1 EH/s.
+
+    The services round EH/s to 2 decimals, so a zero means "below 0.01 EH/s" and is written so.
+    """
+    if _missing(value):
+        return "n/a"
+    v = float(value)  # type: ignore[arg-type]
+    if v == 0:
+        return "under 0.01 EH/s"
+    x, unit = (v, "EH/s") if abs(v) >= 1 else (v * 1000, "PH/s")
+    return f"{x:,.0f} {unit}" if abs(x) >= 10 else f"{x:,.1f} {unit}"
 
 
 def difficulty(value: float | None) -> str:
-    """Difficulty in trillions: `110.6 T`."""
-    return "n/a" if _missing(value) else f"{value / 1e12:,.1f} T"
+    """Difficulty with an SI-style suffix: `110.6 T`, `7.5 T`, `12.3 G`, `181.5 k`, `1.0`."""
+    if _missing(value):
+        return "n/a"
+    v = float(value)  # type: ignore[arg-type]
+    for scale, suffix in ((1e12, " T"), (1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(v) >= scale:
+            return f"{v / scale:,.1f}{suffix}"
+    return f"{v:,.1f}"
 
 
 def number(value: float | None, decimals: int = 1) -> str:

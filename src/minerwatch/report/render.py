@@ -198,10 +198,12 @@ def _method(facts: dict) -> dict[str, Any]:
         bullets.append(f"Miner equities: {equities.get('basis') or m['equities']}.")
     if facts["sections"]["economics"]["status"] == "ok":
         bullets.append(f"Economics: {m['economics']}.")
-    bullets.append("Every figure in this note is in facts.json with its unit, formula, inputs and source rows.")
+    bullets.append(
+        "Every figure in this note is in facts.json with its unit, formula, inputs and source rows "
+        "(source id and payload sha256)."
+    )
     rows = []
     for s in facts["sources"]:
-        shas = ", ".join(f"`{p['payload_sha256'][:12]}`" for p in s["payloads"])
         origin = s["origin"] or s["base_url"] or ""
         if s.get("commit"):
             origin += f" @ {s['commit'][:12]}"
@@ -212,7 +214,6 @@ def _method(facts: dict) -> dict[str, Any]:
                 s["licence"] or "",
                 origin,
                 f"{s['first_date']} to {s['last_date']}",
-                shas,
             ]
         )
     return {
@@ -220,7 +221,7 @@ def _method(facts: dict) -> dict[str, Any]:
         "title": "Method and sources",
         "paragraphs": [],
         "bullets": bullets,
-        "tables": [_table(["Source", "What", "Licence", "Origin", "Dates used", "Payload sha256"], rows, "llllll")],
+        "tables": [_table(["Source", "What", "Licence", "Origin", "Dates used"], rows, "lllll")],
         "charts": [],
     }
 
