@@ -226,7 +226,6 @@ Basis = Annotated[str, Query(description="Revenue basis: realized (default) or e
 Smooth = Annotated[int, Query(description="Trailing mean of the hashrate over N days (1 = none).")]
 
 
-
 # -- the app ---------------------------------------------------------------------------------------
 
 def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, prepare: bool = True) -> FastAPI:
@@ -293,13 +292,13 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
             request, lambda s: (to_json(build(s)).encode(), "application/json"), cache_control=CACHE_CONTROL
         )
 
-    def month_or_latest(store: Store, month: str | None) -> str:
+    def json_month_answer(request: Request, month: str | None, build: Callable[[Store, str], Any]) -> Response:
+        """A month-level answer: the month is checked before the store is opened (422 even under a lock)."""
         from minerwatch import service
 
-        if month is None:
-            return service.latest_complete_month(store)
-        service.parse_month(month)
-        return month
+        if month is not None:
+            service.parse_month(month)
+        return json_answer(request, lambda s: build(s, month or service.latest_complete_month(s)))
 
     @app.get(f"{API_PREFIX}/hashprice", tags=["api"], summary="Monthly hashprice (CLI: minerwatch hashprice)")
     def hashprice(
@@ -312,11 +311,10 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
         """Monthly mean hashprice (USD and BTC per EH/s per day, USD per PH/s), hashrate, fee share, MoM."""
         from minerwatch import service
 
-        return json_answer(
+        return json_month_answer(
             request,
-            lambda s: service.hashprice_month(
-                s, month_or_latest(s, month), estimator=estimator, basis=basis, smooth_days=smooth
-            ),
+            month,
+            lambda s, m: service.hashprice_month(s, m, estimator=estimator, basis=basis, smooth_days=smooth),
         )
 
     @app.get(f"{API_PREFIX}/btc", tags=["api"], summary="BTC over a month (CLI: minerwatch btc)")
@@ -324,13 +322,13 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
         """BTC open/close and change, 30-day change, low/high, all-time highs and drawdown."""
         from minerwatch import service
 
-        return json_answer(request, lambda s: service.btc_month(s, month_or_latest(s, month)))
+        return json_month_answer(request, month, service.btc_month)
 
     @app.get(f"{API_PREFIX}/basket", tags=["api"], summary="Miner equities basket (CLI: minerwatch basket)")
     def basket(request: Request, month: Month = None) -> Response:
         """Aggregate market cap of the tracked miners at the month's start and end, members and cohorts."""
         fn = optional_service("minerwatch.service_basket", "basket_month", "the basket endpoint")
-        return json_answer(request, lambda s: fn(s, month_or_latest(s, month)))
+        return json_month_answer(request, month, fn)
 
     @app.get(f"{API_PREFIX}/economics", tags=["api"], summary="Mining economics (CLI: minerwatch economics)")
     def economics(
@@ -349,11 +347,10 @@ def create_app(db_path: Path | str | None = None, *, lock_wait_s: float = 2.0, p
         # Only the options given are passed on, so the service's own defaults apply as in the CLI.
         given = {"opex_usd_kwh": opex_usd_kwh, "pool_fee_pct": pool_fee_pct, "machine_usd_per_th": machine_usd_per_th}
         kwargs: dict[str, float] = {k: v for k, v in given.items() if v is not None}
-        return json_answer(
+        return json_month_answer(
             request,
-            lambda s: fn(
-                s, month_or_latest(s, month), efficiency_jth=efficiency_jth, power_usd_kwh=power_usd_kwh, **kwargs
-            ),
+            month,
+            lambda s, m: fn(s, m, efficiency_jth=efficiency_jth, power_usd_kwh=power_usd_kwh, **kwargs),
         )
 
     @app.get(f"{API_PREFIX}/network", tags=["api"], summary="Daily network series (CLI: minerwatch network)")

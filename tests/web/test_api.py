@@ -293,6 +293,8 @@ def test_store_locked_by_another_process_gives_503_then_recovers(api, db_path: P
         }
         assert waited >= 0.3  # it retried before giving up
         assert api.get("/api/v1/health").status_code == 503
+        # A malformed month is the caller's mistake whatever the store's state: 422, not 503.
+        assert api.get("/api/v1/btc?month=2025-13").status_code == 422
     finally:
         assert proc.stdin is not None
         proc.stdin.write("\n")
