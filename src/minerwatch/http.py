@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ class Raw:
     content_type: str | None
     fetched_at: datetime  # naive UTC
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         """Hex sha256 of the content (the payload's key in the store)."""
         return hashlib.sha256(self.content).hexdigest()
