@@ -6,6 +6,8 @@ from datetime import date
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minerwatch.metrics import basket as bk
 
@@ -114,3 +116,24 @@ def test_aggregate_of_nothing_and_without_btc() -> None:
     assert agg["change_pct"] is None and agg["best"] is None and agg["beat_btc_count"] == 0
     one = bk.aggregate([bk.member_period("AAA", "pure-play", 1.0, 2.0, 10.0, 10.0)], btc_change_pct=None)
     assert one["members"][0]["beat_btc"] is None and one["vs_btc_pct_points"] is None
+
+
+_member = st.tuples(
+    st.floats(0.01, 1e4),
+    st.floats(0.01, 1e4),
+    st.floats(1.0, 1e9),
+    st.floats(1.0, 1e9),
+    st.sampled_from(["pure-play", "AI/HPC-exposed"]),
+)
+
+
+@given(st.lists(_member, min_size=1, max_size=15), st.floats(-90, 300))
+def test_aggregate_identities(rows: list[tuple[float, float, float, float, str]], btc: float) -> None:
+    members = [bk.member_period(f"T{i}", c, p0, p1, s0, s1) for i, (p0, p1, s0, s1, c) in enumerate(rows)]
+    agg = bk.aggregate(members, btc)
+    total = sum(m["contribution_usd"] for m in agg["members"])
+    assert total == pytest.approx(agg["change_usd"], rel=1e-9, abs=1e-3)
+    assert sum(c["market_cap_end_usd"] for c in agg["cohorts"].values()) == pytest.approx(agg["market_cap_end_usd"])
+    assert sum(c["members"] for c in agg["cohorts"].values()) == len(rows)
+    assert agg["beat_btc_count"] == sum(m["price_change_pct"] > btc for m in agg["members"])
+    assert agg["best"]["price_change_pct"] >= agg["worst"]["price_change_pct"]
