@@ -170,6 +170,23 @@ def period_dates(store: Store, month: str, basket: basket_file.Basket) -> tuple[
     return start, end
 
 
+def latest_basket_month(store: Store, *, basket_path: str | Path | None = None) -> str:
+    """The latest month whose last weekday has a close for the basket (else the month before)."""
+    basket = _load_basket(store, basket_path)
+    rng = store.query(
+        "SELECT max(date) AS last FROM equity_prices_daily WHERE list_contains(?, ticker)", [basket.tickers()]
+    )
+    last = rng["last"][0]
+    if last is None:
+        raise DataGap("the store holds no equity prices for the basket; run `minerwatch sync`")
+    _, month_end = mk.month_bounds(f"{last.year:04d}-{last.month:02d}")
+    last_weekday = month_end - timedelta(days=max(0, month_end.weekday() - 4))
+    if last >= last_weekday:
+        return f"{last.year:04d}-{last.month:02d}"
+    prev = last.replace(day=1) - timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
 def _parse_month(month: str) -> tuple[date, date]:
     try:
         return mk.month_bounds(month)

@@ -174,3 +174,9 @@ def test_help_has_examples() -> None:
     for cmd in ("basket", "equity"):
         code, out, _ = run(cmd, "--help")
         assert code == 0 and "Example: minerwatch " + cmd in out
+
+
+def test_month_defaults_to_latest_complete(synth_db: Path, basket_path: Path) -> None:
+    # The synthetic tickers' last close is Friday 2025-02-28, the last weekday of February.
+    code, out, _ = run("basket", "--basket", str(basket_path), "--db", str(synth_db))
+    assert code == 0 and out == BASKET_TABLE

@@ -184,3 +184,8 @@ def test_no_member_uses_a_shares_fact_from_its_future(ro: Store) -> None:
         s = sb.equity_series(ro, t, date(2024, 12, 1), date(2025, 3, 31))
         assert s.height > 0
         assert (s["shares_as_of"] <= s["date"]).all(), t
+
+
+def test_latest_month_of_the_embedded_data(ro: Store) -> None:
+    # Screener rows run to 2026-08-21, so August is incomplete: July 2026 is the latest month.
+    assert sb.latest_basket_month(ro) == "2026-07"

@@ -154,7 +154,9 @@ EQUITY_COLUMNS = [
 def register(app: typer.Typer) -> None:
     @app.command()
     def basket(
-        month: Annotated[str, typer.Option("--month", "-m", help="Calendar month YYYY-MM.")],
+        month: Annotated[
+            str | None, typer.Option("--month", "-m", help="Calendar month YYYY-MM (default: latest complete).")
+        ] = None,
         by: Annotated[str | None, typer.Option("--by", help="Group the table/CSV by: cohort.")] = None,
         explain: Annotated[
             bool, typer.Option("--explain", help="Show each member's price and share count and where they came from.")
@@ -175,6 +177,7 @@ def register(app: typer.Typer) -> None:
         if by not in (None, "cohort"):
             raise InputError(f"--by must be 'cohort', got {by!r}")
         with store(db) as s:
+            month = month or sb.latest_basket_month(s, basket_path=basket_path)
             if explain:
                 data = sb.basket_explain(s, month, basket_path=basket_path)
                 if fmt is Format.csv:
