@@ -149,13 +149,15 @@ class Store:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
-        have = self.schema_version()
         known = migrations()
-        if known and have > known[-1][0]:
+        if known and self.schema_version() > known[-1][0]:
             self.check_schema()
+        # Apply every known version not yet recorded (not only those above the maximum), so a store that
+        # got a later-numbered migration first still receives an earlier one added afterwards.
+        done = {int(r[0]) for r in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         applied = []
         for version, name, sql in known:
-            if version <= have:
+            if version in done:
                 continue
             with self.transaction():
                 self.con.execute(sql)

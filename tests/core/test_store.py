@@ -100,3 +100,12 @@ def test_newer_schema_refused(db_path: Path) -> None:
     s.close()
     with pytest.raises(StoreError, match="newer than this minerwatch"):
         Store.open(db_path)
+
+
+def test_a_skipped_lower_migration_is_still_applied(store: Store) -> None:
+    # A store that recorded a later migration before an earlier-numbered one existed must still get it.
+    store.con.execute("DELETE FROM schema_migrations WHERE version = 2")
+    for table in ["equity_prices_daily", "shares_facts", "corporate_actions", "miner_hashrate_reported"]:
+        store.con.execute(f"DROP TABLE {table}")
+    assert store.migrate() == [2]
+    assert store.count("shares_facts") == 0
