@@ -86,11 +86,14 @@ def test_month_before_the_basket_has_members(ro_store: Store, tmp_path: Path) ->
     assert md.split("## Miner equities\n\n")[1].split("\n\n## ")[0] == (
         "No miner equity data for August 2020: the basket has no members in 2020-08."
     )
-    assert "- Network hashrate averaged 124 EH/s, up 1.2% from July, at a mean difficulty of 17.1 T." in md
+    assert "- Network hashrate averaged 124 EH/s, up 1.2% from July, at a mean difficulty of 17.1 T (up 2.5%)." in md
 
 
 def test_early_month_scales_units(ro_store: Store, tmp_path: Path) -> None:
     """August 2010: a few GH/s (0.00 EH/s at the service's precision) and a difficulty in the hundreds."""
     write_report(ro_store, "2010-08", tmp_path, charts=False)
     md = (tmp_path / "report.md").read_text()
-    assert "Network hashrate averaged under 0.01 EH/s, up 114.1% from July, at a mean difficulty of 437.0." in md
+    assert (
+        "Network hashrate averaged under 0.01 EH/s, up 114.1% from July, at a mean difficulty of 437.0 (up 114.2%)."
+        in md
+    )

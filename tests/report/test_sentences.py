@@ -155,12 +155,13 @@ def test_hashprice_flat_and_missing_previous():
 def test_network_sentences_partial_month_and_fee_share():
     out = sn.network_sentences(
         hp(days=29, days_in_month=31, month="2025-12", mom_change_pct=None, hashrate_mom_change_pct=None),
-        prev_fee_share_pct=0.71,
+        {"fee_share_pct": 0.71, "btc_per_ehs_day": 0.58089204, "difficulty_mean": 108.9e12},
     )
     assert out == [
         "Miners earned $54,372 per EH/s per day on average in block rewards in December 2025.",
-        "In BTC terms that is 0.5709 BTC per EH/s per day, or $54.37 per PH/s per day.",
-        "Network hashrate averaged 810 EH/s, at a mean difficulty of 111.7 T.",
+        # 0.57094245 / 0.58089204 - 1 = -1.71%; 111.7 / 108.9 - 1 = +2.57%
+        "In BTC terms that is 0.5709 BTC per EH/s per day (down 1.7%), or $54.37 per PH/s per day.",
+        "Network hashrate averaged 810 EH/s, at a mean difficulty of 111.7 T (up 2.6%).",
         "Transaction fees made up 1.3% of block rewards, against 0.7% in November.",
         "The store covers 29 of 31 days of December 2025, so these are means over those days.",
     ]

@@ -20,7 +20,7 @@ import polars as pl
 from minerwatch import service
 from minerwatch.report import fmt
 
-RC = {
+RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "svg.fonttype": "path",
@@ -206,7 +206,7 @@ def render(chart: Chart, out_dir: Path) -> dict[str, Path]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         height = SIZE_IN[1]
         if chart.name == "members":
             height = max(SIZE_IN[1], 0.28 * chart.data.height + 1.0)

@@ -25,6 +25,7 @@ import polars as pl
 from minerwatch import service
 from minerwatch.errors import DataGap
 from minerwatch.metrics import market as mk
+from minerwatch.metrics import network as nw
 from minerwatch.report import fmt
 from minerwatch.report.defaults import CHART_WINDOW_MONTHS, DEFAULT_EFFICIENCY_JTH, DEFAULT_POWER_USD_KWH
 from minerwatch.store import Store
@@ -155,6 +156,10 @@ def _provenance(frame: pl.DataFrame, table: str, date_col: str = "date") -> list
         }
         for r in g.iter_rows(named=True)
     ]
+
+
+def _round(value: float | None, ndigits: int) -> float | None:
+    return None if value is None else round(value, ndigits)
 
 
 def _iso(value: Any) -> Any:
@@ -346,6 +351,40 @@ def _network_section(inp: Inputs, prov: _Prov) -> dict:
             "mean over the month's days of the day's block-weighted mean difficulty",
             {"days": hp["days"]},
             prov.network,
+        ),
+        "previous_difficulty_mean": figure(
+            prev["difficulty_mean"] if prev else None,
+            "difficulty (T = 10^12)",
+            fmt.difficulty(prev["difficulty_mean"] if prev else None),
+            "mean over the previous month's days of the day's block-weighted mean difficulty",
+            {"month": hp["previous_month"]},
+            prov.network_prev,
+        ),
+        "difficulty_mom_change_pct": _pct_fig(
+            _round(nw.pct_change(hp["difficulty_mean"], prev["difficulty_mean"] if prev else None), 2),
+            "metrics.network.pct_change(difficulty_mean, previous_difficulty_mean)",
+            {
+                "difficulty_mean": hp["difficulty_mean"],
+                "previous_difficulty_mean": prev["difficulty_mean"] if prev else None,
+            },
+            prov.network + prov.network_prev,
+        ),
+        "previous_hashprice_btc_per_ehs_day": figure(
+            prev["btc_per_ehs_day"] if prev else None,
+            "BTC per EH/s per day",
+            fmt.btc(prev["btc_per_ehs_day"] if prev else None),
+            daily + "metrics.network.hashprice_btc_per_ehs_day, previous month",
+            {"month": hp["previous_month"]},
+            prov.network_prev,
+        ),
+        "hashprice_btc_mom_change_pct": _pct_fig(
+            _round(nw.pct_change(hp["btc_per_ehs_day"], prev["btc_per_ehs_day"] if prev else None), 2),
+            "metrics.network.pct_change(btc_per_ehs_day, previous_btc_per_ehs_day)",
+            {
+                "btc_per_ehs_day": hp["btc_per_ehs_day"],
+                "previous_btc_per_ehs_day": prev["btc_per_ehs_day"] if prev else None,
+            },
+            prov.network + prov.network_prev,
         ),
         "fee_share_pct": _pct_fig(
             hp["fee_share_pct"],

@@ -45,23 +45,32 @@ def _network(facts: dict, inp: Inputs) -> dict[str, Any]:
             _t(f["hashprice_mom_change_pct"], "signed"),
         ],
         ["Hashprice, USD per PH/s per day", _t(f["hashprice_usd_per_phs_day"]), "", ""],
-        ["Hashprice, BTC per EH/s per day", _t(f["hashprice_btc_per_ehs_day"]), "", ""],
+        [
+            "Hashprice, BTC per EH/s per day",
+            _t(f["hashprice_btc_per_ehs_day"]),
+            _t(f["previous_hashprice_btc_per_ehs_day"]),
+            _t(f["hashprice_btc_mom_change_pct"], "signed"),
+        ],
         [
             "Network hashrate",
             _t(f["hashrate_ehs"]),
             _t(f["previous_hashrate_ehs"]),
             _t(f["hashrate_mom_change_pct"], "signed"),
         ],
-        ["Mean difficulty", _t(f["difficulty_mean"]), "", ""],
+        [
+            "Mean difficulty",
+            _t(f["difficulty_mean"]),
+            _t(f["previous_difficulty_mean"]),
+            _t(f["difficulty_mom_change_pct"], "signed"),
+        ],
         ["Fee share of block rewards", _t(f["fee_share_pct"]), _t(f["previous_fee_share_pct"]), ""],
         ["Blocks found", _t(f["blocks"]), "", ""],
         ["Days with data", f"{_t(f['days'])} of {_t(f['days_in_month'])}", "", ""],
     ]
-    prev_fee = inp.hp_prev["fee_share_pct"] if inp.hp_prev else None
     return {
         "id": "network",
         "title": "Network",
-        "paragraphs": sn.network_sentences(inp.hp, prev_fee),
+        "paragraphs": sn.network_sentences(inp.hp, inp.hp_prev),
         "tables": [_table(["", cur, prev, "Change"], rows)],
         "charts": ["hashprice"],
     }
@@ -229,7 +238,7 @@ def _method(facts: dict) -> dict[str, Any]:
 def document(facts: dict[str, Any], inp: Inputs, charts: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The note as plain data: title, then sections of sentences, tables and charts (those that exist)."""
     charts = charts or {}
-    summary = sn.summary_sentences(inp.month, inp.hp, inp.btc, inp.basket, inp.econ, inp.missing)
+    summary = sn.summary_sentences(inp.month, inp.hp, inp.btc, inp.basket, inp.econ, inp.missing, inp.hp_prev)
     sections = [
         {"id": "summary", "title": "Summary", "paragraphs": [], "bullets": summary, "tables": [], "charts": []},
         _network(facts, inp),

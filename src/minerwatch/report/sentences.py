@@ -8,6 +8,7 @@ is missing gets one sentence saying so (`missing_sentence`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from minerwatch.metrics.market import previous_month
@@ -64,28 +65,35 @@ def hashprice_sentence(hp: dict[str, Any]) -> str:
     return f"{head} in {fmt.month_label(month)}, {move} from {_prev(month)}."
 
 
-def hashrate_sentence(hp: dict[str, Any]) -> str:
-    """`Network hashrate averaged 810 EH/s, up 3.8% from January, at a mean difficulty of 110.6 T.`"""
+def hashrate_sentence(hp: dict[str, Any], prev: dict[str, Any] | None = None) -> str:
+    """`Network hashrate averaged 810 EH/s, up 3.8% from January, at a mean difficulty of 111.7 T (up 2.1%).`"""
     text = f"Network hashrate averaged {fmt.ehs(hp['hashrate_ehs'])}"
     move = fmt.updown_phrase(hp.get("hashrate_mom_change_pct"))
     if move is not None:
         text += f", {move} from {_prev(hp['month'])}"
     if hp.get("difficulty_mean") is not None:
         text += f", at a mean difficulty of {fmt.difficulty(hp['difficulty_mean'])}"
+        d_move = fmt.updown_phrase(pct_change(hp["difficulty_mean"], (prev or {}).get("difficulty_mean")))
+        if d_move is not None:
+            text += f" ({d_move})"
     return text + "."
 
 
-def network_sentences(hp: dict[str, Any], prev_fee_share_pct: float | None = None) -> list[str]:
-    """The Network section: hashprice in USD and BTC, hashrate and difficulty, fee share, coverage."""
+def network_sentences(hp: dict[str, Any], prev: dict[str, Any] | None = None) -> list[str]:
+    """The Network section: hashprice in USD and BTC, hashrate and difficulty, fee share, all vs last month."""
+    prev = prev or {}
+    btc_text = f"In BTC terms that is {fmt.btc(hp['btc_per_ehs_day'])} per EH/s per day"
+    btc_move = fmt.updown_phrase(pct_change(hp["btc_per_ehs_day"], prev.get("btc_per_ehs_day")))
+    if btc_move is not None:
+        btc_text += f" ({btc_move})"
     out = [
         hashprice_sentence(hp),
-        f"In BTC terms that is {fmt.btc(hp['btc_per_ehs_day'])} per EH/s per day, "
-        f"or {fmt.usd(hp['usd_per_phs_day'])} per PH/s per day.",
-        hashrate_sentence(hp),
+        f"{btc_text}, or {fmt.usd(hp['usd_per_phs_day'])} per PH/s per day.",
+        hashrate_sentence(hp, prev),
     ]
     fee = f"Transaction fees made up {fmt.pct(hp['fee_share_pct'])} of block rewards"
-    if prev_fee_share_pct is not None:
-        fee += f", against {fmt.pct(prev_fee_share_pct)} in {_prev(hp['month'])}"
+    if prev.get("fee_share_pct") is not None:
+        fee += f", against {fmt.pct(prev['fee_share_pct'])} in {_prev(hp['month'])}"
     out.append(fee + ".")
     days, in_month = hp.get("days"), hp.get("days_in_month")
     if days is not None and in_month is not None and days < in_month:
@@ -94,6 +102,14 @@ def network_sentences(hp: dict[str, Any], prev_fee_share_pct: float | None = Non
             f"so these are means over those days."
         )
     return out
+
+
+def pct_change(new: float | None, old: float | None) -> float | None:
+    """Percent change rounded to 2 decimals like the services' `*_change_pct` (None if either is missing)."""
+    from minerwatch.metrics.network import pct_change as raw
+
+    value = raw(new, old)
+    return None if value is None else round(value, 2)
 
 
 # -- BTC ----------------------------------------------------------------------------------------
@@ -273,13 +289,14 @@ def summary_sentences(
     b: dict[str, Any] | None,
     basket: dict[str, Any] | None,
     econ: dict[str, Any] | None,
-    missing: dict[str, str | None] | None = None,
+    missing: Mapping[str, str | None] | None = None,
+    hp_prev: dict[str, Any] | None = None,
 ) -> list[str]:
     """The 4-6 headline sentences; a missing section contributes its one 'no data' sentence."""
     missing = missing or {}
     out: list[str] = []
     if hp is not None:
-        out += [hashprice_sentence(hp), hashrate_sentence(hp)]
+        out += [hashprice_sentence(hp), hashrate_sentence(hp, hp_prev)]
     else:
         out.append(missing_sentence("network", month, missing.get("network")))
     if b is not None:
