@@ -49,7 +49,7 @@ class SourceResult:
     """What one source's sync did."""
 
     source_id: str
-    status: str  # ok | up to date | failed
+    status: str  # ok | up to date | skipped | failed
     requests: int = 0
     cache_hits: int = 0
     retries: int = 0
@@ -296,9 +296,21 @@ def sync(
         registry.get(sid)  # unknown id: InputError before any work
     results = []
     for sid in chosen:
+        if not sources and sid == "edgar" and not _has_sec_contact():
+            results.append(SourceResult(sid, "skipped", message="no SEC contact configured; set MINERWATCH_SEC_CONTACT "
+                                        "(or [sources.edgar] contact) to include EDGAR"))
+            continue
         results.append(sync_source(
             db, sid, today=today, start=start, options=options,
             transport=(transports or {}).get(sid), cache=cache, sleep=sleep,
             on_step=(lambda msg, _sid=sid: on_step(_sid, msg)) if on_step else None,
         ))
     return results
+
+
+def _has_sec_contact() -> bool:
+    try:
+        http.sec_contact()
+    except MinerwatchError:
+        return False
+    return True

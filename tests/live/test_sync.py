@@ -306,3 +306,16 @@ def test_sources_lists_live_and_snapshot_sources(server, recorded, db_path, monk
         rows["coingecko"]["base_url"] == "https://api.coingecko.com/api/v3" and rows["coingecko"]["last_sync"] is None
     )
     assert rows["coinmetrics"]["kind"] == "snapshot" and rows["coinmetrics"]["rows"] > 6000
+
+
+def test_plain_sync_skips_edgar_without_a_contact_but_asked_for_it_refuses(db_path, monkeypatch):
+    from minerwatch.sources import registry
+
+    monkeypatch.delenv("MINERWATCH_SEC_CONTACT", raising=False)
+    monkeypatch.setattr(registry, "DEFAULT_SYNC", ("edgar",))
+    [res] = sync.sync(db_path, None, today=date(2026, 1, 1), cache=False)
+    assert (res.status, res.requests) == ("skipped", 0)
+    assert res.message.startswith("no SEC contact configured; set MINERWATCH_SEC_CONTACT")
+    out = CliRunner().invoke(app, ["sync", "--source", "edgar", "--quiet", "--db", str(db_path)])
+    assert out.exit_code == 2
+    assert out.stderr.startswith("error: SEC EDGAR requires a contact e-mail in the User-Agent")
