@@ -97,3 +97,15 @@ def test_early_month_scales_units(ro_store: Store, tmp_path: Path) -> None:
         "Network hashrate averaged under 0.01 EH/s, up 114.1% from July, at a mean difficulty of 437.0 (up 114.2%)."
         in md
     )
+
+
+def test_members_out_of_the_aggregate_are_named(ro_store: Store, tmp_path: Path) -> None:
+    """March 2025: SDIG left the embedded basket on 2025-03-13, so the note names it and says why."""
+    write_report(ro_store, "2025-03", tmp_path, charts=False)
+    facts = json.loads((tmp_path / "facts.json").read_text())
+    missing = facts["sections"]["equities"]["missing"]
+    assert "SDIG" in [m["ticker"] for m in missing]
+    md = (tmp_path / "report.md").read_text()
+    names = "; ".join(f"{m['ticker']} ({m['reason']})" for m in missing)
+    assert f"Not in the aggregate: {names}." in md
+    assert "Not in the aggregate: SDIG (left the basket on 2025-03-13" in md

@@ -244,7 +244,7 @@ def test_equities_sentences():
         "The best performer was IREN, whose shares rose 5.2%; the worst was ARBK, whose shares fell 45.0%.",
         "By cohort, pure-play miners fell 32.0% (to $20.4 billion), while AI/HPC miners fell 24.8% (to $8.2 billion).",
         "Shares of 5 of the 12 miners beat BTC, which fell 17.6% in the month.",
-        "Left out for missing data is: SDIG (no prices after 2025-01-31).",
+        "Not in the aggregate: SDIG (no prices after 2025-01-31).",
     ]
 
 

@@ -233,9 +233,8 @@ def equities_sentences(basket: dict[str, Any]) -> list[str]:
         out.append(beat)
     missing = basket.get("missing") or []
     if missing:
-        names = ", ".join(f"{m['ticker']} ({m['reason']})" for m in missing)
-        verb = "is" if len(missing) == 1 else "are"
-        out.append(f"Left out for missing data {verb}: {names}.")
+        names = "; ".join(f"{m['ticker']} ({m['reason']})" for m in missing)
+        out.append(f"Not in the aggregate: {names}.")
     return out
 
 
