@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,8 @@ def _date_span(frames: dict[str, pl.DataFrame]) -> tuple[date | None, date | Non
     for f in frames.values():
         for col in ("date", "as_of_date"):
             if col in f.columns and f.height:
-                a, b = f[col].min(), f[col].max()
+                a: Any = f[col].min()
+                b: Any = f[col].max()
                 lo = a if lo is None or a < lo else lo
                 hi = b if hi is None or b > hi else hi
                 break
@@ -150,7 +152,8 @@ def write(
             run.updated += res.updated
             run.unchanged += res.unchanged
         if module.SOURCE_ID == "bitcoind" and "blocks" in frames and frames["blocks"].height:
-            since = frames["blocks"]["time"].min().date() - timedelta(days=1)
+            first_time: Any = frames["blocks"]["time"].min()
+            since = first_time.date() - timedelta(days=1)
             daily = module.rollup(store, since)
             if daily.height:
                 res = store.upsert("network_daily", daily.with_columns(pl.lit(now).alias("loaded_at")),
@@ -296,14 +299,20 @@ def sync(
         registry.get(sid)  # unknown id: InputError before any work
     results = []
     for sid in chosen:
+        step: Callable[[str], None] | None = None
+        if on_step is not None:
+            step = partial(on_step, sid)
         if not sources and sid == "edgar" and not _has_sec_contact():
-            results.append(SourceResult(sid, "skipped", message="no SEC contact configured; set MINERWATCH_SEC_CONTACT "
-                                        "(or [sources.edgar] contact) to include EDGAR"))
+            results.append(SourceResult(
+                sid, "skipped",
+                message="no SEC contact configured; set MINERWATCH_SEC_CONTACT (or [sources.edgar] contact) "
+                "to include EDGAR",
+            ))
             continue
         results.append(sync_source(
             db, sid, today=today, start=start, options=options,
             transport=(transports or {}).get(sid), cache=cache, sleep=sleep,
-            on_step=(lambda msg, _sid=sid: on_step(_sid, msg)) if on_step else None,
+            on_step=step,
         ))
     return results
 

@@ -90,7 +90,7 @@ class Server:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def pick(self, method: str, path: str, body: bytes) -> Reply:
         best = max((p for p in self.routes if path.startswith(p)), key=len, default=None)

@@ -27,6 +27,7 @@ def test_recorder_writes_payloads_verbatim_and_readme_lines(server, recorded, tm
         server.Reply(200, recorded.bytes("mempool/mempool__v1_historical-price_USD__selfmade.json"))
     ]
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     rec = load_recorder()
     assert rec.main(["mempool", "--out", str(tmp_path)]) == 0
     files = sorted(p.name.split("__recorded-")[0] for p in (tmp_path / "mempool").iterdir())

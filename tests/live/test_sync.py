@@ -50,6 +50,7 @@ def counts(db_path, source: str) -> dict[str, int]:
 def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypatch):
     serve_mempool(server, recorded)
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     [first] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
     assert (first.status, first.requests, first.inserted, first.updated) == ("ok", 3, 3, 0)
     # Fresh store after the snapshot (ends 2025-12-29): bulk endpoints, whole price history once.
@@ -86,6 +87,7 @@ def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypa
 def test_cli_sync_prints_counts(server, recorded, db_path, monkeypatch):
     serve_mempool(server, recorded)
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     res = CliRunner().invoke(
         app, ["sync", "--source", "mempool", "--no-cache", "--db", str(db_path), "--format", "json"]
     )
@@ -126,6 +128,7 @@ def test_changed_schema_fails_the_source_and_writes_nothing(server, recorded, db
     serve_mempool(server, recorded)
     server.routes["/api/v1/mining/blocks/fees/"] = [server.Reply(200, b'[{"height": 1, "timestamp": 2, "avgFees": 3}]')]
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     [res] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
     assert res.status == "failed" and isinstance(res.error, SchemaChanged)
     assert "field 'avgHeight' missing in fees payload" in res.message
@@ -292,6 +295,7 @@ def test_bitcoind_rollup_keeps_only_complete_days(store):
 def test_sources_lists_live_and_snapshot_sources(server, recorded, db_path, monkeypatch):
     serve_mempool(server, recorded)
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
     res = CliRunner().invoke(app, ["sources", "--db", str(db_path), "--format", "json"])
     assert res.exit_code == 0, res.output

@@ -54,9 +54,9 @@ def auth() -> tuple[str, str] | None:
                 f"bitcoind cookie file {path} cannot be read ({exc.strerror}); fix [sources.bitcoind] cookie"
             ) from None
         return user, password
-    user, password = setting("bitcoind", "user"), setting("bitcoind", "password")
-    if user and password:
-        return user, password
+    name, secret = setting("bitcoind", "user"), setting("bitcoind", "password")
+    if name and secret:
+        return name, secret
     default_cookie = Path("~/.bitcoin/.cookie").expanduser()
     if default_cookie.exists():
         user, _, password = default_cookie.read_text().strip().partition(":")
@@ -171,10 +171,10 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
     for raw in stats_raws:
         for s in results(raw):
             b = block_from_stats(s)
-            hf = headers.get(b["block_hash"])
-            if hf is None:
+            head = headers.get(b["block_hash"])
+            if head is None:
                 raise SourceError(f"bitcoind: no getblockheader reply for block {b['height']} ({b['block_hash']})")
-            rows.append({**b, "source_id": SOURCE_ID, "bits": hf["bits"], "difficulty": hf["difficulty"],
+            rows.append({**b, "source_id": SOURCE_ID, "bits": head["bits"], "difficulty": head["difficulty"],
                          "payload_sha256": raw.sha256})
     return {"blocks": pl.DataFrame(rows, schema=BLOCK_SCHEMA)} if rows else {}
 
@@ -203,7 +203,7 @@ def rollup(store: Any, since: date) -> pl.DataFrame:
     return store.query(ROLLUP_SQL, [since])
 
 
-BLOCK_SCHEMA = {
+BLOCK_SCHEMA: dict[str, Any] = {
     "height": pl.Int32, "block_hash": pl.Utf8, "time": pl.Datetime("us"), "median_time": pl.Datetime("us"),
     "subsidy_btc": pl.Float64, "fees_btc": pl.Float64, "source_id": pl.Utf8, "bits": pl.Utf8,
     "difficulty": pl.Float64, "payload_sha256": pl.Utf8,

@@ -160,12 +160,12 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
     return out
 
 
-PRICE_SCHEMA = {
+PRICE_SCHEMA: dict[str, Any] = {
     "date": pl.Date, "source_id": pl.Utf8, "venue": pl.Utf8, "quote_currency": pl.Utf8,
     "time_convention": pl.Utf8, "open_usd": pl.Float64, "high_usd": pl.Float64, "low_usd": pl.Float64,
     "close_usd": pl.Float64, "payload_sha256": pl.Utf8,
 }
-ATH_SCHEMA = {
+ATH_SCHEMA: dict[str, Any] = {
     "source_id": pl.Utf8, "as_of_date": pl.Date, "ath_usd": pl.Float64, "ath_at": pl.Datetime("us"),
     "payload_sha256": pl.Utf8,
 }

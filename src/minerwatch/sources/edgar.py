@@ -185,7 +185,7 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
     return {"shares_facts": pl.DataFrame(rows, schema=SCHEMA)} if rows else {}
 
 
-SCHEMA = {
+SCHEMA: dict[str, Any] = {
     "ticker": pl.Utf8, "as_of_date": pl.Date, "source_id": pl.Utf8, "share_class": pl.Utf8, "concept": pl.Utf8,
     "shares_outstanding": pl.Float64, "filed_date": pl.Date, "accession": pl.Utf8, "form": pl.Utf8,
     "note": pl.Utf8, "payload_sha256": pl.Utf8,

@@ -280,12 +280,12 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
     return out
 
 
-NETWORK_SCHEMA = {
+NETWORK_SCHEMA: dict[str, Any] = {
     "date": pl.Date, "source_id": pl.Utf8, "block_count": pl.Int32, "first_height": pl.Int32,
     "last_height": pl.Int32, "difficulty": pl.Float64, "hashrate_ehs_published": pl.Float64,
     "subsidy_btc": pl.Float64, "fees_btc": pl.Float64, "payload_sha256": pl.Utf8,
 }
-PRICE_SCHEMA = {
+PRICE_SCHEMA: dict[str, Any] = {
     "date": pl.Date, "source_id": pl.Utf8, "venue": pl.Utf8, "quote_currency": pl.Utf8,
     "time_convention": pl.Utf8, "open_usd": pl.Float64, "high_usd": pl.Float64, "low_usd": pl.Float64,
     "close_usd": pl.Float64, "payload_sha256": pl.Utf8,

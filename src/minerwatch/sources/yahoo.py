@@ -167,12 +167,12 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
     return out
 
 
-PRICE_SCHEMA = {
+PRICE_SCHEMA: dict[str, Any] = {
     "ticker": pl.Utf8, "date": pl.Date, "source_id": pl.Utf8, "open_usd": pl.Float64, "high_usd": pl.Float64,
     "low_usd": pl.Float64, "close_usd": pl.Float64, "adj_close_usd": pl.Float64, "volume": pl.Float64,
     "price_basis": pl.Utf8, "payload_sha256": pl.Utf8,
 }
-ACTION_SCHEMA = {
+ACTION_SCHEMA: dict[str, Any] = {
     "ticker": pl.Utf8, "date": pl.Date, "kind": pl.Utf8, "ratio": pl.Float64, "source_id": pl.Utf8,
     "note": pl.Utf8, "payload_sha256": pl.Utf8,
 }
