@@ -80,3 +80,17 @@ def test_the_harness_sees_a_network_request_and_an_error(tmp_path: Path) -> None
     seen = load_offline(page, tmp_path / "bad.png")
     assert seen["blocked"] == ["https://example.invalid/a.png"]
     assert any("boom" in e for e in seen["page_errors"])
+
+
+def test_pdf_is_printed_by_chromium(db_path: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from minerwatch.cli import app
+
+    res = CliRunner().invoke(
+        app, ["report", "-m", "2025-02", "-o", str(tmp_path), "--pdf", "--no-charts", "--db", str(db_path)]
+    )
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines()[3] == f"wrote {tmp_path}/report.pdf"
+    head = (tmp_path / "report.pdf").read_bytes()[:600]
+    assert head.startswith(b"%PDF-") and b"Bitcoin mining in February 2025" in head

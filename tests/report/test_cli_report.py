@@ -122,3 +122,14 @@ def test_help_has_an_example() -> None:
     code, stdout, _ = run("report", "--help")
     assert code == 0
     assert "Example: minerwatch report --month 2025-02 --out reports/2025-02" in stdout
+
+
+def test_pdf_without_a_browser_is_one_line(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINERWATCH_CHROMIUM", str(tmp_path / "no-such-browser"))
+    code, stdout, stderr = run("report", "-m", "2025-02", "-o", str(tmp_path / "x"), "--pdf", "--db", str(db_path))
+    assert (code, stdout) == (2, "")
+    assert stderr == (
+        f"error: $MINERWATCH_CHROMIUM='{tmp_path / 'no-such-browser'}' is not an executable; point it at chromium "
+        "or unset it\n"
+    )
+    assert not (tmp_path / "x").exists()

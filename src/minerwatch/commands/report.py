@@ -14,7 +14,7 @@ from minerwatch.report.defaults import DEFAULT_EFFICIENCY_JTH, DEFAULT_POWER_USD
 
 def written_table(d: dict[str, Any]) -> str:
     """One `wrote PATH` line per file, note files first, then charts."""
-    lines = [f"wrote {d[k]}" for k in ("markdown", "html", "facts")]
+    lines = [f"wrote {d[k]}" for k in ("markdown", "html", "facts", "pdf") if d.get(k)]
     for paths in d.get("charts", {}).values():
         lines += [f"wrote {paths['svg']}", f"wrote {paths['png']}"]
     return "\n".join(lines)
@@ -36,6 +36,9 @@ def register(app: typer.Typer) -> None:
             typer.Option("--power-usd-kwh", help="All-in power price of the Economics section, USD per kWh."),
         ] = DEFAULT_POWER_USD_KWH,
         no_charts: Annotated[bool, typer.Option("--no-charts", help="Skip the SVG/PNG charts.")] = False,
+        pdf: Annotated[
+            bool, typer.Option("--pdf", help="Also print report.pdf with headless Chromium (chromium on PATH).")
+        ] = False,
         fmt: FormatOption = Format.table,
         db: DbOption = None,
     ) -> None:
@@ -56,5 +59,6 @@ def register(app: typer.Typer) -> None:
                 efficiency_jth=efficiency_jth,
                 power_usd_kwh=power_usd_kwh,
                 charts=not no_charts,
+                pdf=pdf,
             )
         emit(data, fmt, written_table)

@@ -291,10 +291,18 @@ def write_report(
     efficiency_jth: float = DEFAULT_EFFICIENCY_JTH,
     power_usd_kwh: float = DEFAULT_POWER_USD_KWH,
     charts: bool = True,
+    pdf: bool = False,
 ) -> dict[str, Any]:
-    """Write report.md, report.html, facts.json and the charts (SVG + PNG) to `out_dir`; returns the paths."""
+    """Write report.md, report.html, facts.json and the charts (SVG + PNG) to `out_dir`; returns the paths.
+
+    With `pdf`, also report.pdf printed from report.html by a headless Chromium (see `report.pdf`).
+    """
     from minerwatch.report import charts as ch
 
+    if pdf:
+        from minerwatch.report.pdf import find_chromium
+
+        find_chromium()  # fail before writing anything
     inp = gather(store, month, efficiency_jth=efficiency_jth, power_usd_kwh=power_usd_kwh)
     facts = facts_from(store, inp)
     out = Path(out_dir)
@@ -326,4 +334,8 @@ def write_report(
     for key, (path, text) in targets.items():
         path.write_text(text, encoding="utf-8")
         written[key] = str(path)
+    if pdf:
+        from minerwatch.report.pdf import html_to_pdf
+
+        written["pdf"] = str(html_to_pdf(out / "report.html", out / "report.pdf"))
     return written
