@@ -27,6 +27,16 @@ def test_report_writes_the_note_exact_output(db_path: Path, tmp_path: Path) -> N
     assert "![" not in (out / "report.md").read_text()
 
 
+def test_rerun_removes_its_own_stale_files_only(db_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, _, _ = run("report", "-m", "2025-02", "-o", str(out), "--db", str(db_path))
+    assert code == 0 and (out / "members.svg").exists()
+    (out / "notes.txt").write_text("mine")
+    code, _, _ = run("report", "-m", "2020-08", "-o", str(out), "--no-charts", "--db", str(db_path))
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["facts.json", "notes.txt", "report.html", "report.md"]
+
+
 def test_report_lists_charts_and_json_format(db_path: Path, tmp_path: Path) -> None:
     code, stdout, _ = run("report", "-m", "2025-02", "-o", str(tmp_path), "-f", "json", "--db", str(db_path))
     assert code == 0

@@ -34,6 +34,8 @@ RC: dict[str, Any] = {
     "path.simplify": False,
 }
 SIZE_IN = (8.0, 3.6)
+#: Every chart the note can have, in the order it appears.
+CHART_NAMES = ("hashprice", "btc", "basket", "members")
 BLUE, ORANGE, GREY, GREEN, RED = "#1f5a96", "#d9822b", "#6b7280", "#2f855a", "#c53030"
 
 

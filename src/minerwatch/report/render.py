@@ -338,4 +338,17 @@ def write_report(
         from minerwatch.report.pdf import html_to_pdf
 
         written["pdf"] = str(html_to_pdf(out / "report.html", out / "report.pdf"))
+    _remove_stale(out, set(written.get("charts", {})), pdf)
     return written
+
+
+def _remove_stale(out: Path, charts: set[str], pdf: bool) -> None:
+    """Delete note files an earlier run left in `out` that this run did not write (only our own names)."""
+    from minerwatch.report.charts import CHART_NAMES
+
+    stale = [out / f"{name}.{ext}" for name in CHART_NAMES if name not in charts for ext in ("svg", "png")]
+    if not pdf:
+        stale.append(out / "report.pdf")
+    for path in stale:
+        if path.is_file():
+            path.unlink()
