@@ -108,6 +108,11 @@ def test_fleet_flags_change_the_economics_and_the_wording(db_path: Path, tmp_pat
             "error: --efficiency-jth must be a positive number (J/TH, e.g. 20); got 0.0\n",
         ),
         (
+            ["--month", "2025-02", "--efficiency-jth", "inf"],
+            2,
+            "error: --efficiency-jth must be a positive number (J/TH, e.g. 20); got inf\n",
+        ),
+        (
             ["--month", "2025-02", "--power-usd-kwh", "-1"],
             2,
             "error: --power-usd-kwh must be a positive number (USD per kWh, e.g. 0.05); got -1.0\n",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -123,14 +124,11 @@ def _no_priced_members(basket: dict[str, Any], month: str) -> str:
     )
 
 
-def _check_positive(value: float, flag: str, what: str, *, allow_zero: bool = False) -> None:
+def _check_positive(value: float, flag: str, what: str) -> None:
     from minerwatch.errors import InputError
 
-    bad = value != value or value < 0 or (value == 0 and not allow_zero)  # NaN, negative, zero
-    if bad:
-        raise InputError(
-            f"{flag} must be a {'non-negative' if allow_zero else 'positive'} number ({what}); got {value!r}"
-        )
+    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"{flag} must be a positive number ({what}); got {value!r}")
 
 
 # -- provenance --------------------------------------------------------------------------------------
