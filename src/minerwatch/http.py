@@ -262,7 +262,7 @@ class Client:
         hint: str | None = None,
     ) -> Raw:
         """GET `path` (relative to the base URL) and return its raw body; served from cache if fresher than `ttl` s."""
-        request = self.http.build_request("GET", self.url(path), params=params, headers=headers)
+        request = self._build("GET", path, params=params, headers=headers)
         full = str(request.url)
         uri = f"{full}#{hint}" if hint else full
         if self.cache is not None and ttl > 0:
@@ -280,12 +280,22 @@ class Client:
 
     def post_json(self, path: str, payload: Any, *, ok_statuses: frozenset[int] = frozenset()) -> Raw:
         """POST a JSON body (JSON-RPC); never cached. `ok_statuses` are non-2xx codes returned, not raised."""
-        request = self.http.build_request("POST", self.url(path), json=payload)
+        request = self._build("POST", path, json=payload)
         response = self._send(request, ok_statuses=ok_statuses)
         return Raw(
             str(request.url), response.content, response.headers.get("content-type"),
             datetime.fromtimestamp(self.wall(), UTC).replace(tzinfo=None, microsecond=0),
         )
+
+    def _build(self, method: str, path: str, **kwargs: Any) -> httpx.Request:
+        url = self.url(path)
+        try:
+            return self.http.build_request(method, url, **kwargs)
+        except httpx.HTTPError as exc:  # e.g. a base URL without http:// or https://
+            raise SourceError(
+                f"{self.source}: cannot request {url!r} ({_short(exc)}); the base URL must look like "
+                f"https://host/path (set MINERWATCH_{self.source.upper()}_URL / [sources.{self.source}] url)"
+            ) from None
 
     def _send(self, request: httpx.Request, *, ok_statuses: frozenset[int] = frozenset()) -> httpx.Response:
         """Send with pacing and retries; raise a SourceError subclass naming the source and URL."""
@@ -312,6 +322,10 @@ class Client:
                 problem = f"timed out after {pol.timeout:g} s ({type(exc).__name__})"
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 problem = f"connection dropped ({_short(exc)})"
+            except httpx.HTTPError as exc:  # anything else httpx raises: one line naming the URL
+                raise SourceError(
+                    f"{self.source}: request to {url} failed ({type(exc).__name__}: {_short(exc)})"
+                ) from None
             else:
                 status = response.status_code
                 if response.is_success or status in ok_statuses:
@@ -349,7 +363,13 @@ def _snippet(content: bytes) -> str:
 
 def base_url(source: str, default: str) -> str:
     """The configured base URL of a source (env `MINERWATCH_<SOURCE>_URL`, config, else `default`)."""
-    return (setting(source, "url", default) or default).rstrip("/")
+    url = (setting(source, "url", default) or default).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise InputError(
+            f"base URL of {source} must start with http:// or https://, got {url!r}; "
+            f"fix MINERWATCH_{source.upper()}_URL or [sources.{source}] url"
+        )
+    return url
 
 
 def client(

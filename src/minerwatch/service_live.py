@@ -41,7 +41,7 @@ def sources(store: Store) -> list[dict[str, Any]]:
         default = mod.default_url() if hasattr(mod, "default_url") else mod.DEFAULT_URL
         run = last.get(sid)
         out.append({
-            "source": sid, "kind": mod.KIND, "base_url": http.base_url(sid, default),
+            "source": sid, "kind": mod.KIND, "base_url": _configured_url(sid, default),
             "last_sync": run["finished_at"] if run else None,
             "last_sync_requests": run["requests"] if run else None,
             "rows": counts.get(sid, 0), "description": mod.DESCRIPTION, "licence": mod.LICENCE,
@@ -59,6 +59,13 @@ def sources(store: Store) -> list[dict[str, Any]]:
             "description": k.get("description") or "", "licence": k.get("licence"),
         })
     return out
+
+
+def _configured_url(source: str, default: str) -> str:
+    try:
+        return http.base_url(source, default)
+    except InputError as exc:
+        return f"(invalid: {exc})"
 
 
 def conflicts(store: Store, *, limit: int | None = None) -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ class SourceResult:
         }
 
 
-def open_for_read(db: Path | None) -> Store:
+def open_for_read(db: Path | None, *, sleep: Callable[[float], None] = time.sleep) -> Store:
     """Open the store read-only, creating/migrating it first if needed (a short write open)."""
     from minerwatch.store import migrations
 
@@ -85,28 +85,30 @@ def open_for_read(db: Path | None) -> Store:
 
     p = path or default_db_path()
     if p.exists():
-        try:
-            s = Store.open(p, read_only=True)
-            if s.schema_version() >= max(v for v, _, _ in migrations()):
-                return s
-            s.close()
-        except StoreError:
-            pass
-    Store.open(p).close()  # create, migrate and load the snapshot
-    return Store.open(p, read_only=True)
+        s = _retry_locked(lambda: Store.open(p, read_only=True), sleep)
+        if s.schema_version() >= max(v for v, _, _ in migrations()):
+            return s
+        s.close()
+    _retry_locked(lambda: Store.open(p), sleep).close()  # create, migrate and load the snapshot
+    return _retry_locked(lambda: Store.open(p, read_only=True), sleep)
 
 
-def open_for_write(db: Path | None, *, sleep: Callable[[float], None] = time.sleep) -> Store:
-    """Open the store for writing, waiting up to LOCK_WAIT_SECONDS while another process holds it."""
+def _retry_locked(opener: Callable[[], Store], sleep: Callable[[float], None]) -> Store:
+    """Call `opener`, waiting up to LOCK_WAIT_SECONDS while another process holds the store's lock."""
     waited = 0.0
     while True:
         try:
-            return Store.open(db)
+            return opener()
         except StoreError as exc:
             if "locked" not in str(exc) or waited >= LOCK_WAIT_SECONDS:
                 raise
             sleep(0.5)
             waited += 0.5
+
+
+def open_for_write(db: Path | None, *, sleep: Callable[[float], None] = time.sleep) -> Store:
+    """Open the store for writing, waiting up to LOCK_WAIT_SECONDS while another process holds it."""
+    return _retry_locked(lambda: Store.open(db), sleep)
 
 
 def _date_span(frames: dict[str, pl.DataFrame]) -> tuple[date | None, date | None]:

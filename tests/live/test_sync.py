@@ -323,3 +323,31 @@ def test_plain_sync_skips_edgar_without_a_contact_but_asked_for_it_refuses(db_pa
     out = CliRunner().invoke(app, ["sync", "--source", "edgar", "--quiet", "--db", str(db_path)])
     assert out.exit_code == 2
     assert out.stderr.startswith("error: SEC EDGAR requires a contact e-mail in the User-Agent")
+
+
+def test_metric_commands_work_on_synced_rows(server, recorded, db_path, monkeypatch):
+    serve_mempool(server, recorded)
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
+    sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False)
+    res = CliRunner().invoke(
+        app, ["network", "--from", "2026-01-11", "--to", "2026-01-11", "--db", str(db_path), "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    [day] = json.loads(res.stdout)
+    assert (day["network_source"], day["price_source"], day["block_count"], day["close_usd"]) == (
+        "mempool", "mempool", 5, 92000.0)
+    # Hand-computed: hashrate = 5/144 x 1.46e14 x 2^32 / 600 / 1e18 EH/s; revenue = 15.625 + 0.15 BTC.
+    hashrate = 5 / 144 * 1.46e14 * 2**32 / 600 / 1e18
+    assert day["hashrate_ehs"] == pytest.approx(hashrate)
+    assert day["usd_per_ehs_day"] == pytest.approx(15.775 * 92000 / hashrate)
+
+
+def test_base_url_without_a_scheme_is_one_clear_error(db_path, monkeypatch):
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", "localhost:8999/api")
+    res = CliRunner().invoke(app, ["sync", "--source", "mempool", "--quiet", "--no-cache", "--db", str(db_path)])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        "error: base URL of mempool must start with http:// or https://, got 'localhost:8999/api'; "
+        "fix MINERWATCH_MEMPOOL_URL or [sources.mempool] url\n"
+    )
