@@ -63,8 +63,17 @@ def main() -> None:
             "python": [py, "-c", "pass"],
             "floor": [py, "-c", FLOOR_IMPORTS],
             "report": [py, "-m", "minerwatch", "report", "--month", args.month, "--out", str(out)],
-            "no-charts": [py, "-m", "minerwatch", "report", "--month", args.month, "--out", str(out / "nc"),
-                          "--no-charts"],
+            "no-charts": [
+                py,
+                "-m",
+                "minerwatch",
+                "report",
+                "--month",
+                args.month,
+                "--out",
+                str(out / "nc"),
+                "--no-charts",
+            ],
         }
         timed(cases["report"], env)  # warm the OS file cache and matplotlib's font cache
         results = {name: median_of(args.runs, cmd, env) for name, cmd in cases.items()}
