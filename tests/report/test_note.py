@@ -156,10 +156,16 @@ def test_figures_carry_provenance_from_store_rows(report_facts: dict[str, Any], 
     members = report_facts["sections"]["equities"]["members"]
     if members:
         # A member's market caps trace to exactly the price rows on the two dates and the shares facts used.
-        first = members[0]["market_cap_end_usd"]
-        tables = sorted({p["table"] for p in first["sources"]})
-        assert tables == ["equity_prices_daily", "shares_facts"]
-        assert sum(p["rows"] for p in first["sources"] if p["table"] == "equity_prices_daily") == 2
+        end = members[0]["market_cap_end_usd"]
+        assert sorted({p["table"] for p in end["sources"]}) == ["equity_prices_daily", "shares_facts"]
+        prices = [p for p in end["sources"] if p["table"] == "equity_prices_daily"]
+        assert [(p["first_date"], p["last_date"], p["rows"]) for p in prices] == [("2025-02-28", "2025-02-28", 1)]
+        start = members[0]["market_cap_start_usd"]
+        prices = [p for p in start["sources"] if p["table"] == "equity_prices_daily"]
+        assert [(p["first_date"], p["last_date"], p["rows"]) for p in prices] == [("2025-01-31", "2025-01-31", 1)]
+        assert all(p["last_date"] <= "2025-01-31" for p in start["sources"])  # never a fact from the future
+        change = members[0]["change_pct"]
+        assert sum(p["rows"] for p in change["sources"] if p["table"] == "equity_prices_daily") == 2
 
 
 def test_sources_name_licences_and_origins(report_facts: dict[str, Any]) -> None:

@@ -192,32 +192,52 @@ def _rows_matching(store: Store, table: str, cols: tuple[str, ...], keys: list[t
 
 
 def _equities_provenance(store: Store, inp: Inputs) -> tuple[list[dict], dict[str, list[dict]]]:
-    """The exact equity price and shares rows behind each member's market caps (from basket_explain)."""
+    """The exact equity price and shares rows behind each member's market caps (from basket_explain).
+
+    Returns (all rows, by key) where the key is `TICKER@start`, `TICKER@end` or `TICKER` (both ends).
+    """
     if inp.basket is None:
         return [], {}
     explain = inp.basket_explain or {}
-    start, end = explain.get("start_date"), explain.get("end_date")
-    price_keys: list[tuple] = []
-    share_keys: list[tuple] = []
-    for m in explain.get("members", []):
-        t = m["ticker"]
-        price_keys += [(t, start, m["start_price_source"]), (t, end, m["end_price_source"])]
-        for side in ("start", "end"):
+    dates = {"start": explain.get("start_date"), "end": explain.get("end_date")}
+    by_key: dict[str, list[dict]] = {}
+    everything: list[dict] = []
+    for side, day in dates.items():
+        price_keys: list[tuple] = []
+        share_keys: list[tuple] = []
+        for m in explain.get("members", []):
+            t = m["ticker"]
+            price_keys.append((t, day, m[f"{side}_price_source"]))
             source, _, concept = str(m[f"{side}_shares_source"]).partition(" ")
             share_keys.append((t, m[f"{side}_shares_as_of"], source, concept))
-    prices = _rows_matching(store, "equity_prices_daily", ("ticker", "date", "source_id"), price_keys, "date")
-    shares = _rows_matching(
-        store, "shares_facts", ("ticker", "as_of_date", "source_id", "concept"), share_keys, "as_of_date"
-    )
-    by_ticker: dict[str, list[dict]] = {}
-    everything: list[dict] = []
-    for frame, table, col in ((prices, "equity_prices_daily", "date"), (shares, "shares_facts", "as_of_date")):
-        if frame.height == 0:
+        prices = _rows_matching(store, "equity_prices_daily", ("ticker", "date", "source_id"), price_keys, "date")
+        shares = _rows_matching(
+            store, "shares_facts", ("ticker", "as_of_date", "source_id", "concept"), share_keys, "as_of_date"
+        )
+        for frame, table, col in ((prices, "equity_prices_daily", "date"), (shares, "shares_facts", "as_of_date")):
+            if frame.height == 0:
+                continue
+            everything += _provenance(frame, table, col)
+            for t in sorted(set(frame["ticker"].to_list())):
+                rows = _provenance(frame.filter(pl.col("ticker") == t), table, col)
+                by_key.setdefault(f"{t}@{side}", []).extend(rows)
+                by_key.setdefault(t, []).extend(rows)
+    return _merge(everything), {k: _merge(v) for k, v in by_key.items()}
+
+
+def _merge(prov: list[dict]) -> list[dict]:
+    """Join provenance entries of the same (table, source, payload): widest date range, summed rows."""
+    out: dict[tuple, dict] = {}
+    for p in prov:
+        key = (p["table"], p["source_id"], p["payload_sha256"])
+        if key not in out:
+            out[key] = dict(p)
             continue
-        everything += _provenance(frame, table, col)
-        for t in sorted(set(frame["ticker"].to_list())):
-            by_ticker.setdefault(t, []).extend(_provenance(frame.filter(pl.col("ticker") == t), table, col))
-    return everything, by_ticker
+        cur = out[key]
+        cur["first_date"] = min(cur["first_date"], p["first_date"])
+        cur["last_date"] = max(cur["last_date"], p["last_date"])
+        cur["rows"] += p["rows"]
+    return sorted(out.values(), key=lambda p: (p["table"], p["source_id"], p["first_date"], p["payload_sha256"]))
 
 
 def _gather_provenance(store: Store, inp: Inputs) -> _Prov:
@@ -622,6 +642,8 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
     for m in k.get("members") or []:
         t = m.get("ticker")
         t_src = prov.equities_by_ticker.get(t, src)
+        t_start = prov.equities_by_ticker.get(f"{t}@start", t_src)
+        t_end = prov.equities_by_ticker.get(f"{t}@end", t_src)
         t_in = {"ticker": t, **ends}
         members.append(
             {
@@ -634,7 +656,7 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
                     fmt.usd(m.get("market_cap_start_usd")),
                     f"{cap}, on start_date",
                     t_in,
-                    t_src,
+                    t_start,
                 ),
                 "market_cap_end_usd": figure(
                     m.get("market_cap_end_usd"),
@@ -642,7 +664,7 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
                     fmt.usd(m.get("market_cap_end_usd")),
                     f"{cap}, on end_date",
                     t_in,
-                    t_src,
+                    t_end,
                 ),
                 "change_pct": _pct_fig(m.get("change_pct"), "change of the member's market cap", t_in, t_src),
                 "price_change_pct": _pct_fig(
