@@ -262,6 +262,32 @@ class Client:
         hint: str | None = None,
     ) -> Raw:
         """GET `path` (relative to the base URL) and return its raw body; served from cache if fresher than `ttl` s."""
+        raw = self._get(path, params, ttl=ttl, headers=headers, hint=hint, missing_ok=False)
+        assert raw is not None
+        return raw
+
+    def get_optional(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        ttl: float = 0.0,
+        headers: Mapping[str, str] | None = None,
+        hint: str | None = None,
+    ) -> Raw | None:
+        """Like `get`, but None when the server answers 404 (e.g. a delisted ticker), so one item cannot sink a sync."""
+        return self._get(path, params, ttl=ttl, headers=headers, hint=hint, missing_ok=True)
+
+    def _get(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None,
+        *,
+        ttl: float,
+        headers: Mapping[str, str] | None,
+        hint: str | None,
+        missing_ok: bool,
+    ) -> Raw | None:
         request = self._build("GET", path, params=params, headers=headers)
         full = str(request.url)
         uri = f"{full}#{hint}" if hint else full
@@ -271,7 +297,9 @@ class Client:
                 self.stats.cache_hits += 1
                 body, ctype, stored = hit
                 return Raw(uri, body, ctype, datetime.fromtimestamp(stored, UTC).replace(tzinfo=None, microsecond=0))
-        response = self._send(request)
+        response = self._send(request, ok_statuses=frozenset({404}) if missing_ok else frozenset())
+        if response.status_code == 404:
+            return None
         body = response.content
         ctype = response.headers.get("content-type")
         if self.cache is not None and ttl > 0:

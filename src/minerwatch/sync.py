@@ -269,12 +269,18 @@ def sync_source(
         frames = module.parse(raws)
         items = None
         if source_id in ("yahoo", "edgar"):
-            items = ",".join(sorted({t for f in frames.values() if "ticker" in f.columns for t in f["ticker"]}))
+            got = sorted({t for f in frames.values() if "ticker" in f.columns for t in f["ticker"]})
+            items = ",".join(got)
+            pairs: Sequence[tuple[str, Any]] = getattr(query, "starts", ()) or getattr(query, "tickers", ())
+            asked = [t for t, _ in pairs]
+            lacking = [t for t in asked if t not in got]
+            if lacking:
+                run.message = f"no data for {', '.join(lacking)}"
         step("writing")
         with open_for_write(db) as s:
             write(s, module, raws, frames, run=run, started_at=started, items=items)
         run.payloads = len(raws)
-        if run.inserted + run.updated + run.unchanged == 0:
+        if run.inserted + run.updated + run.unchanged == 0 and not run.message:
             run.message = "no new complete days in the answer"
     except MinerwatchError as exc:
         run.status = "failed"

@@ -336,7 +336,11 @@ def test_metric_commands_work_on_synced_rows(server, recorded, db_path, monkeypa
     assert res.exit_code == 0, res.output
     [day] = json.loads(res.stdout)
     assert (day["network_source"], day["price_source"], day["block_count"], day["close_usd"]) == (
-        "mempool", "mempool", 5, 92000.0)
+        "mempool",
+        "mempool",
+        5,
+        92000.0,
+    )
     # Hand-computed: hashrate = 5/144 x 1.46e14 x 2^32 / 600 / 1e18 EH/s; revenue = 15.625 + 0.15 BTC.
     hashrate = 5 / 144 * 1.46e14 * 2**32 / 600 / 1e18
     assert day["hashrate_ehs"] == pytest.approx(hashrate)
@@ -351,3 +355,17 @@ def test_base_url_without_a_scheme_is_one_clear_error(db_path, monkeypatch):
         "error: base URL of mempool must start with http:// or https://, got 'localhost:8999/api'; "
         "fix MINERWATCH_MEMPOOL_URL or [sources.mempool] url\n"
     )
+
+
+def test_an_unknown_ticker_is_left_out_not_fatal(server, recorded, db_path, monkeypatch):
+    server.routes["/v8/finance/chart/AAPL"] = [server.Reply(200, recorded.bytes(YAHOO_AAPL))]
+    body = (
+        b'{"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}}'
+    )
+    server.routes["/v8/finance/chart/ZZZZ"] = [server.Reply(404, body)]
+    monkeypatch.setenv("MINERWATCH_YAHOO_URL", server.url)
+    monkeypatch.setenv("MINERWATCH_YAHOO_MIN_INTERVAL", "0")
+    [y] = sync.sync(db_path, ["yahoo"], today=date(2020, 11, 7), options={"tickers": ["ZZZZ", "AAPL"]}, cache=False)
+    assert (y.status, y.requests, y.inserted, y.message) == ("ok", 2, 50, "no data for ZZZZ")
+    with Store.open(db_path, read_only=True) as s:
+        assert s.query("SELECT items FROM sync_runs WHERE source_id = 'yahoo'").rows() == [("AAPL",)]

@@ -93,7 +93,7 @@ def extract(query: Query, client: Client) -> list[Raw]:
     ciks = {t: c for t, c in query.tickers if c is not None}
     missing = [t for t, c in query.tickers if c is None]
     if missing:
-        mapping = client.get(TICKERS_URL, ttl=7 * 86400, hint="kind=tickers")
+        mapping = client.get(setting("edgar", "tickers_url") or TICKERS_URL, ttl=7 * 86400, hint="kind=tickers")
         raws.append(mapping)
         known = ticker_map(mapping)
         for t in missing:
@@ -103,10 +103,12 @@ def extract(query: Query, client: Client) -> list[Raw]:
         cik = ciks.get(t)
         if cik is None:
             continue  # not an SEC registrant (e.g. a foreign filer without XBRL cover data): no request
-        raws.append(client.get(
+        raw = client.get_optional(
             f"api/xbrl/companyconcept/CIK{cik:010d}/dei/EntityCommonStockSharesOutstanding.json",
             ttl=86400, hint=f"kind=concept&ticker={t}",
-        ))
+        )
+        if raw is not None:  # 404: the company reports no dei cover count
+            raws.append(raw)
     return raws
 
 

@@ -84,16 +84,18 @@ def _epoch(d: date) -> int:
 
 
 def extract(query: Query, client: Client) -> list[Raw]:
-    """One chart request per ticker."""
-    return [
-        client.get(
+    """One chart request per ticker; a ticker Yahoo does not know (404) is left out, not fatal."""
+    raws = []
+    for ticker, begin in query.starts:
+        raw = client.get_optional(
             f"v8/finance/chart/{ticker}",
             {"interval": "1d", "period1": str(_epoch(begin)), "period2": str(_epoch(query.end)),
              "events": "div|split", "includePrePost": "false"},
             ttl=600, hint=f"ticker={ticker}",
         )
-        for ticker, begin in query.starts
-    ]
+        if raw is not None:
+            raws.append(raw)
+    return raws
 
 
 def parse_chart(raw: Raw) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
