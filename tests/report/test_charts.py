@@ -67,7 +67,7 @@ def test_basket_line_ends_at_the_notes_market_cap(ro_store: Store) -> None:
 
 def test_render_is_byte_deterministic(ro_store: Store, tmp_path: Path) -> None:
     data = ch.btc_data(ro_store, "2025-02", 13)
-    chart = ch.Chart("btc", "BTC", "caption", data, ch.draw_btc, {})
+    chart = ch.Chart("btc", "BTC", "caption", data, ch.draw_btc)
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()

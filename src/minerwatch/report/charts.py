@@ -48,7 +48,6 @@ class Chart:
     caption: str
     data: pl.DataFrame
     draw: Callable[[Any, pl.DataFrame], None]
-    extra: dict[str, Any]
 
 
 def window_start(month: str, months: int) -> date:
@@ -240,7 +239,6 @@ def charts_for(store: Any, facts: dict[str, Any], basket: dict[str, Any] | None)
             f"Hashprice, daily and monthly mean (USD per EH/s per day), {span}.",
             hashprice_data(store, month, window["months"]),
             draw_hashprice,
-            {},
         ),
         Chart(
             "btc",
@@ -248,7 +246,6 @@ def charts_for(store: Any, facts: dict[str, Any], basket: dict[str, Any] | None)
             f"BTC daily close with the running all-time closing high, {span}.",
             btc_data(store, month, window["months"]),
             draw_btc,
-            {},
         ),
     ]
     if basket is not None:
@@ -261,7 +258,6 @@ def charts_for(store: Any, facts: dict[str, Any], basket: dict[str, Any] | None)
                     f"Aggregate market cap of the {facts['month_label']} members, {span}.",
                     agg,
                     draw_basket,
-                    {},
                 )
             )
         bars = members_data(basket)
@@ -274,7 +270,6 @@ def charts_for(store: Any, facts: dict[str, Any], basket: dict[str, Any] | None)
                     f"Share-price change of each member in {facts['month_label']}; dashed line: BTC.",
                     bars,
                     lambda ax, d: draw_members(ax, d, btc_change),
-                    {},
                 )
             )
     return out
