@@ -369,3 +369,37 @@ def test_an_unknown_ticker_is_left_out_not_fatal(server, recorded, db_path, monk
     assert (y.status, y.requests, y.inserted, y.message) == ("ok", 2, 50, "no data for ZZZZ")
     with Store.open(db_path, read_only=True) as s:
         assert s.query("SELECT items FROM sync_runs WHERE source_id = 'yahoo'").rows() == [("AAPL",)]
+
+
+def test_reparse_restores_rows_from_kept_payloads_without_the_network(server, recorded, db_path, monkeypatch):
+    server.routes["/v8/finance/chart/AAPL"] = [server.Reply(200, recorded.bytes(YAHOO_AAPL))]
+    monkeypatch.setenv("MINERWATCH_YAHOO_URL", server.url)
+    sync.sync(db_path, ["yahoo"], today=date(2020, 11, 7), options={"tickers": ["AAPL"]}, cache=False)
+    with Store.open(db_path) as s, s.transaction():  # what a buggy parser might have stored
+        s.con.execute("UPDATE equity_prices_daily SET close_usd = 1 WHERE source_id = 'yahoo'")
+        s.con.execute("DELETE FROM corporate_actions WHERE source_id = 'yahoo'")
+    server.log.clear()
+    res = CliRunner().invoke(app, ["sync", "--reparse", "--source", "yahoo", "--db", str(db_path), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    [row] = json.loads(res.stdout)
+    assert (row["requests"], row["rows_inserted"], row["rows_updated"], row["message"]) == (
+        0,
+        1,
+        49,
+        "re-parsed 1 stored payloads of 1 runs",
+    )
+    assert server.log == []
+    with Store.open(db_path, read_only=True) as s:
+        assert s._scalar("SELECT count(*) FROM equity_prices_daily WHERE source_id = 'yahoo' AND close_usd = 1") == 0
+        assert s._scalar("SELECT count(*) FROM corporate_actions WHERE source_id = 'yahoo'") == 1
+
+
+def test_reparse_replays_each_run_with_its_own_payloads(server, recorded, db_path, monkeypatch):
+    serve_mempool(server, recorded)
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
+    for _ in range(2):  # a bulk run, then an incremental one (same bytes: payloads shared between runs)
+        sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False)
+    res = sync.reparse(db_path, "mempool")
+    assert (res.status, res.inserted, res.updated, res.unchanged) == ("ok", 0, 0, 3), res.message
+    assert res.message == "re-parsed 3 stored payloads of 2 runs"

@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         ticker: Annotated[list[str] | None, typer.Option("--ticker", "-t", help="Equity ticker for yahoo/edgar (repeatable; default: the miner basket).")] = None,  # noqa: E501
         from_height: Annotated[int | None, typer.Option("--from-height", help="bitcoind: first block height to fetch.")] = None,  # noqa: E501
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the on-disk HTTP cache.")] = False,
+        reparse: Annotated[bool, typer.Option("--reparse", help="No network: parse the raw payloads kept by past syncs again (after a parser fix).")] = False,  # noqa: E501
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary (errors still print).")] = False,  # noqa: E501
         fmt: FormatOption = Format.table,
         db: DbOption = None,
@@ -65,7 +66,12 @@ def register(app: typer.Typer) -> None:
                     tasks[sid] = progress.add_task(sid, total=None)
                 progress.update(tasks[sid], description=f"{sid}: {msg}")
 
-        if progress is not None:
+        if reparse:
+            from minerwatch.sources.registry import DEFAULT_SYNC
+            from minerwatch.sync import reparse as run_reparse
+
+            results = [run_reparse(db, sid) for sid in (source or DEFAULT_SYNC)]
+        elif progress is not None:
             with progress:
                 results = run_sync(db, source or None, today=today, start=first, options=options,
                                    cache=not no_cache, on_step=on_step)

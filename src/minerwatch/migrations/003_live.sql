@@ -36,7 +36,8 @@ CREATE TABLE sync_runs (
     first_date      DATE,
     last_date       DATE,
     items           VARCHAR,                    -- e.g. the tickers synced
-    message         VARCHAR
+    message         VARCHAR,
+    payload_sha256s VARCHAR                     -- comma-separated: the payloads this run parsed (for re-parsing)
 );
 
 -- Two sources disagreeing on the same day beyond a documented tolerance (docs/live.md).
