@@ -276,7 +276,7 @@ def test_economics_profit_and_loss():
     assert sn.economics_sentences(econ()) == [
         "For a fleet at 20.0 J/TH paying $0.050 per kWh (the default assumption), power cost $24,000 per EH/s per "
         "day against revenue of $54,372.",
-        "That is a gross profit of $30,372 per EH/s per day, a gross margin of 55.9%, down 10.9% from January.",
+        "That is a gross profit of $30,372 per EH/s per day (down 10.9% from January), a gross margin of 55.9%.",
         "The breakeven power price was $0.113 per kWh.",
         "At that power price the power cost of mining one BTC was $42,036.",
     ]

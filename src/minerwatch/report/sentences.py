@@ -254,11 +254,11 @@ def economics_sentences(e: dict[str, Any], *, default_assumption: bool = True) -
     if profit is not None:
         kind = "gross profit" if profit >= 0 else "gross loss"
         text = f"That is a {kind} of {fmt.usd_abs(profit)} per EH/s per day"
-        if margin is not None:
-            text += f", a gross margin of {fmt.signed_pct(margin) if margin < 0 else fmt.pct(margin)}"
         move = fmt.updown_phrase(e.get("mom_change_pct"))
         if move is not None:
-            text += f", {move} from {_prev(e['month'])}"
+            text += f" ({move} from {_prev(e['month'])})"
+        if margin is not None:
+            text += f", a gross margin of {fmt.signed_pct(margin) if margin < 0 else fmt.pct(margin)}"
         out.append(text + ".")
     if e.get("breakeven_power_usd_kwh") is not None:
         out.append(f"The breakeven power price was {fmt.usd_price(e['breakeven_power_usd_kwh'])} per kWh.")
