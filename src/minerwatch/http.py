@@ -224,6 +224,8 @@ class Client:
         self.wall = wall
         self.stats = Stats()
         self._last_request: float | None = None
+        #: Called with each URL just before it is requested (progress display); None: nothing.
+        self.on_request: Callable[[str], None] | None = None
 
     def __enter__(self) -> Client:
         return self
@@ -334,6 +336,8 @@ class Client:
             self._pace()
             self.stats.requests += 1
             self.stats.urls.append(url)
+            if self.on_request is not None:
+                self.on_request(url)
             problem: str
             wait: float | None = None
             status: int | None = None

@@ -261,6 +261,9 @@ def sync_source(
         with client_for(module, transport=transport, cache=cache, sleep=sleep) as client:
             run.base_url = client.base_url
             step(f"fetching from {client.base_url}")
+            base = client.base_url
+            client.on_request = lambda url: step(
+                f"request {client.stats.requests}: {url[len(base):] if url.startswith(base) else url}"[:100])
             try:
                 raws = module.extract(query, client)
             finally:

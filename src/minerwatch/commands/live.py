@@ -55,16 +55,30 @@ def register(app: typer.Typer) -> None:
         on_step = None
         if not quiet and sys.stderr.isatty():
             from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                console=Console(stderr=True), transient=True)
-            tasks: dict[str, Any] = {}
+            from minerwatch.sources.registry import DEFAULT_SYNC
+
+            progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            chosen = list(source or DEFAULT_SYNC)
+            overall = progress.add_task("sources", total=len(chosen))
+            current: dict[str, Any] = {}
 
             def on_step(sid: str, msg: str) -> None:
-                if sid not in tasks:
-                    tasks[sid] = progress.add_task(sid, total=None)
-                progress.update(tasks[sid], description=f"{sid}: {msg}")
+                if current.get("sid") != sid:
+                    if "task" in current:
+                        progress.update(current["task"], visible=False)
+                        progress.advance(overall)
+                    current.update(sid=sid, task=progress.add_task(sid, total=None))
+                progress.update(current["task"], description=f"{sid}: {msg}")
 
         if reparse:
             from minerwatch.sources.registry import DEFAULT_SYNC
