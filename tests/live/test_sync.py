@@ -403,3 +403,38 @@ def test_reparse_replays_each_run_with_its_own_payloads(server, recorded, db_pat
     res = sync.reparse(db_path, "mempool")
     assert (res.status, res.inserted, res.updated, res.unchanged) == ("ok", 0, 0, 3), res.message
     assert res.message == "re-parsed 3 stored payloads of 2 runs"
+
+
+def test_network_disagreement_with_the_snapshot_is_recorded(server, recorded, db_path, monkeypatch):
+    # Coin Metrics holds 2025-12-28 as 155 blocks (929785..929939) with 2.15540502 BTC of fees; serve 150 blocks.
+    day = int(datetime(2025, 12, 28, tzinfo=UTC).timestamp())
+    per_block = round(2.15540502e8 / 150)
+    buckets = [{"avgHeight": 929784, "timestamp": day - 60, "avgFees": 1000}]
+    buckets += [{"avgHeight": 929785 + i, "timestamp": day + 300 + i * 570, "avgFees": per_block} for i in range(150)]
+    buckets += [{"avgHeight": 929935, "timestamp": day + 86400 + 60, "avgFees": 1000}]
+    serve_mempool(server, recorded)
+    server.routes["/api/v1/mining/blocks/fees/"] = [server.Reply(200, json.dumps(buckets).encode())]
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
+    [res] = sync.sync(db_path, ["mempool"], today=date(2025, 12, 30), cache=False)
+    assert (res.status, res.conflicts) == ("ok", 1), res.message
+    with Store.open(db_path, read_only=True) as s:
+        rows = s.query("SELECT date, field, source_a, value_a, source_b, value_b, difference FROM conflicts").rows()
+    assert rows == [(date(2025, 12, 28), "block_count", "mempool", 150.0, "coinmetrics", 155.0, 5.0)]
+
+
+def test_cli_sync_table_exact(server, recorded, db_path, monkeypatch):
+    serve_mempool(server, recorded)
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
+    res = CliRunner().invoke(app, ["sync", "--source", "mempool", "--no-cache", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == (
+        " source  status  requests  cache_hits  retries  rows_inserted  rows_updated  rows_unchanged  conflicts"
+        "  first_date   last_date\n"
+        "-------  ------  --------  ----------  -------  -------------  ------------  --------------  ---------"
+        "  ----------  ----------\n"
+        "mempool      ok         3           0        0              3             0               0          0"
+        "  2026-01-10  2026-01-11\n"
+        "total requests: 3\n"
+    )
