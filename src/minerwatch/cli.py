@@ -43,10 +43,17 @@ app = typer.Typer(
 )
 
 
+#: Help lists command groups in this order (the main job first); other modules follow alphabetically.
+COMMAND_ORDER = ("report", "network", "basket", "economics", "live", "serve")
+
+
 def _register_commands() -> None:
     import minerwatch.commands as pkg
 
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+    def rank(name: str) -> tuple[int, str]:
+        return (COMMAND_ORDER.index(name) if name in COMMAND_ORDER else len(COMMAND_ORDER), name)
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: rank(m.name)):
         module = importlib.import_module(f"minerwatch.commands.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
