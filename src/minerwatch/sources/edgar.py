@@ -50,8 +50,11 @@ class Query:
 
 
 def configured_ciks() -> dict[str, int]:
-    """Ticker -> CIK from `[sources.edgar] ciks` / MINERWATCH_EDGAR_CIKS, over the built-in ones."""
+    """Ticker -> CIK: `[sources.edgar] ciks` (or MINERWATCH_EDGAR_CIKS) over the basket file's and built-in ones."""
+    from minerwatch import basket_file
+
     out = dict(KNOWN_CIKS)
+    out.update({m.ticker: int(m.cik) for m in basket_file.load().members if m.cik.strip().isdigit()})
     text = setting("edgar", "ciks")
     if text:
         for part in text.replace(";", ",").split(","):

@@ -30,11 +30,6 @@ KEYS = {
     "corporate_actions": ["ticker", "date", "kind", "source_id"],
 }
 OVERLAP_DAYS = 5  # a split rescales history: re-fetch a week to notice it through changed closes
-#: Miner tickers synced when neither --ticker nor `[sources.yahoo] tickers` says otherwise.
-DEFAULT_TICKERS = (
-    "MARA", "RIOT", "CLSK", "CORZ", "CIFR", "HUT", "IREN", "WULF", "BITF", "BTDR", "BTBT", "HIVE",
-    "APLD", "CAN", "GREE", "ARBK",
-)
 FIRST_DAY = date(2018, 1, 1)
 
 
@@ -46,15 +41,22 @@ class Query:
     end: date
 
 
+def default_tickers() -> list[str]:
+    """The current members of the packaged miner basket (no end date), in file order: what `basket` needs."""
+    from minerwatch import basket_file
+
+    return [m.ticker for m in basket_file.load().members if m.end is None]
+
+
 def tickers(options: dict | None = None) -> list[str]:
-    """Tickers to sync: --ticker options, else config `[sources.yahoo] tickers`, else the default basket."""
+    """Tickers to sync: --ticker options, else config `[sources.yahoo] tickers`, else the packaged basket."""
     chosen = (options or {}).get("tickers")
     if chosen:
         return [t.upper() for t in chosen]
     configured = setting("yahoo", "tickers")
     if configured:
         return [t.strip().upper() for t in configured.replace(";", ",").split(",") if t.strip()]
-    return list(DEFAULT_TICKERS)
+    return default_tickers()
 
 
 def read_state(store: Any) -> dict[str, Any]:
