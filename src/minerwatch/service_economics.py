@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -420,21 +420,73 @@ def _backtest_rows(
     return [r for r in rows if (since is None or r.end_date >= since) and (until is None or r.end_date < until)]
 
 
+def _bitcoind_blocks(store: Store, heights: Sequence[int], until: date) -> dict[int, tuple[float, float | None]]:
+    """Exact header time (seconds since 1970) and difficulty of the given heights held by the bitcoind blocks table."""
+    rows = store.query(
+        "SELECT height, time, difficulty FROM blocks WHERE source_id = 'bitcoind' AND height IN ("
+        + ", ".join("?" for _ in heights)
+        + ") AND time < ?",
+        [*heights, until + timedelta(days=1)],
+    )
+    return {
+        int(h): ((t - _UNIX0).total_seconds(), d)
+        for h, t, d in zip(rows["height"], rows["time"], rows["difficulty"], strict=True)
+    }
+
+
+_UNIX0 = datetime(1970, 1, 1)
+
+
+def _current_difficulty(
+    store: Store, epoch: int, tip: tuple[float, float | None] | None, until: date
+) -> tuple[float | None, str | None]:
+    """The epoch's difficulty and where it came from: Electrum checkpoints, a bitcoind header, or a day's mean."""
+    d = _epoch_difficulties(store).get(epoch)
+    if d is not None:
+        return d, "Electrum checkpoints"
+    if tip is not None and tip[1]:
+        return float(tip[1]), "a bitcoind block header"
+    start = epoch * nw.RETARGET_INTERVAL_BLOCKS
+    days = service.network_facts(store, None, until).filter(
+        (pl.col("first_height") >= start)
+        & (pl.col("last_height") < start + nw.RETARGET_INTERVAL_BLOCKS)
+        & pl.col("difficulty").is_not_null()
+    )
+    if days.height:
+        last = days.row(-1, named=True)
+        return float(last["difficulty"]), f"{last['source_id']}'s mean of {last['date']}, a day wholly in the epoch"
+    return None, None
+
+
 def difficulty_forecast(
     store: Store, as_of: date | None = None, *, backtest_since: date | None = date(2016, 1, 1)
 ) -> dict:
-    """The next retarget: height, estimated date, expected change (4x clamp, 2015 intervals) and its uncertainty."""
+    """The next retarget: height, estimated date, expected change (4x clamp, 2015 intervals) and its uncertainty.
+
+    Block times are the exact header times of the bitcoind `blocks` table where it holds the block, else
+    interpolated inside UTC days from the daily block counts (any source in network_daily).
+    """
     r = service.data_range(store)
-    if r["network_last"] is None:
+    blocks = store.query(
+        "SELECT min(time) AS first, max(time) AS last, max(height) AS h FROM blocks WHERE source_id = 'bitcoind'"
+    ).row(0, named=True)
+    firsts = [d for d in (r["network_first"], blocks["first"] and blocks["first"].date()) if d]
+    lasts = [d for d in (r["network_last"], blocks["last"] and blocks["last"].date()) if d]
+    if not lasts:
         raise DataGap("the store holds no network data; run `minerwatch sync` or re-create the store")
+    first_day, last_day = min(firsts), max(lasts)
     if as_of is None:
-        as_of = r["network_last"]
-    if as_of < r["network_first"] or as_of > r["network_last"]:
-        raise InputError(f"--as-of {as_of} is outside the network data ({r['network_first']} to {r['network_last']})")
+        as_of = last_day
+    if as_of < first_day or as_of > last_day:
+        raise InputError(f"--as-of {as_of} is outside the network data ({first_day} to {last_day})")
     clock = _clock(store, as_of)
-    height = clock.last_height
-    if height is None:
+    exact_tip = store.query(
+        "SELECT max(height) AS h FROM blocks WHERE source_id = 'bitcoind' AND time < ?", [as_of + timedelta(days=1)]
+    )["h"][0]
+    candidates = [h for h in (clock.last_height, exact_tip) if h is not None]
+    if not candidates:
         raise DataGap(f"no blocks on or before {as_of}")
+    height = int(max(candidates))
     epoch = df.epoch_of_height(height)
     start = epoch * nw.RETARGET_INTERVAL_BLOCKS
     k = height - start
@@ -444,10 +496,37 @@ def difficulty_forecast(
             f"block {height} (end of {as_of}) is the first of epoch {epoch}: no interval to extrapolate from yet; "
             f"use --as-of a day later"
         )
-    t_now = clock.seconds(height)
-    elapsed = t_now - clock.seconds(start)
-    diffs = _epoch_difficulties(store)
-    cur_d = diffs.get(epoch)
+    exact = _bitcoind_blocks(store, [start, height], as_of)
+
+    def seconds(h: int, what: str) -> float:
+        if h in exact:
+            return exact[h][0]
+        try:
+            return clock.seconds(h)
+        except ValueError:
+            before, after = clock.gap_around(h)
+            held = (
+                f"days with blocks end {before} and resume {after}"
+                if before and after
+                else (f"days with blocks cover heights {clock.first_height} to {clock.last_height}")
+            )
+            raise DataGap(
+                f"the store does not hold block {h:,} ({what} of epoch {epoch}) on any day ({held}); "
+                f"fill the gap with `minerwatch sync` or give --as-of a day whose epoch is covered"
+            ) from None
+
+    t_start = seconds(start, "the first block")
+    t_now = seconds(height, "the last block")
+    if t_now <= t_start:
+        raise DataGap(f"block {height:,} is not later than block {start:,}; no elapsed time to extrapolate from")
+    elapsed = t_now - t_start
+    cur_d, d_source = _current_difficulty(store, epoch, exact.get(height), as_of)
+    block_times = {
+        (True, True): "exact header times (bitcoind blocks table)",
+        (False, False): "interpolated within UTC days from daily block counts",
+        (True, False): "first block of the epoch exact (bitcoind), last block interpolated from daily counts",
+        (False, True): "first block of the epoch interpolated from daily counts, last block exact (bitcoind)",
+    }[(start in exact, height in exact)]
     f = df.forecast_adjustment(elapsed, k, cur_d)
     remaining = nxt - height
     eta = t_now + remaining * f.mean_interval_seconds
@@ -470,7 +549,12 @@ def difficulty_forecast(
             df.seconds_to_datetime(eta - 1.96 * eta_sd).date(),
             df.seconds_to_datetime(eta + 1.96 * eta_sd).date(),
         ],
+        "retarget_utc_range95": [
+            df.seconds_to_datetime(round(eta - 1.96 * eta_sd)),
+            df.seconds_to_datetime(round(eta + 1.96 * eta_sd)),
+        ],
         "current_difficulty": _r(cur_d, 0),
+        "difficulty_source": d_source,
         "expected_change_pct": _r(f.pct, 2),
         "expected_difficulty": _r(cur_d * f.ratio, 0) if cur_d else None,
         "change_sd_pct": _r(f.sd_pct, 2),
@@ -479,13 +563,14 @@ def difficulty_forecast(
         "mean_block_interval_seconds": _r(f.mean_interval_seconds, 1),
         "projected_timespan_days": _r(f.projected_timespan_seconds / df.SECONDS_PER_DAY, 3),
         "clamped": f.clamped,
+        "block_times": block_times,
         "backtest_epochs": bt.get("epochs"),
         "backtest_median_abs_error_pp": _r(bt.get("median_abs_error_pp"), 2),  # type: ignore[arg-type]
         "backtest_p90_abs_error_pp": _r(bt.get("p90_abs_error_pp"), 2),  # type: ignore[arg-type]
         "backtest_since": backtest_since,
         "method": (
             "ratio = 1,209,600 s / (elapsed x 2015 / intervals so far), timespan clamped to [1/4, 4] x two weeks; "
-            "block times interpolated within UTC days from daily block counts; uncertainty: Poisson block arrivals "
+            "block times: see block_times; uncertainty: Poisson block arrivals "
             "at constant hashrate (sd of the span = sqrt(m / (2015 k)) with k intervals seen, m to come); "
             "backtest error: the same forecast at the same epoch progress over past epochs"
         ),

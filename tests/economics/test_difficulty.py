@@ -65,6 +65,35 @@ def test_block_clock_interpolates_inside_the_day() -> None:
         clock.seconds(6)
 
 
+def test_block_clock_refuses_heights_in_a_gap_of_missing_days() -> None:
+    # Days 1 and 2 hold heights 0..9 and 10..19; day 5 holds 40..49: heights 20..39 were mined on days not held.
+    d = [date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 5)]
+    clock = df.BlockClock(d, [0, 10, 40], [10, 10, 10])
+    assert clock.covers(19) and clock.covers(40)
+    assert not clock.covers(20) and not clock.covers(39)
+    with pytest.raises(ValueError, match="between 2025-01-02 and 2025-01-05"):
+        clock.seconds(25)
+    assert clock.gap_around(25) == (date(2025, 1, 2), date(2025, 1, 5))
+
+
+def test_block_clock_places_a_source_boundary_mismatch_at_midnight() -> None:
+    # Two consecutive days whose heights skip 2 blocks (two sources disagree by a block or two).
+    clock = df.BlockClock([date(2025, 1, 1), date(2025, 1, 2)], [0, 12], [10, 10])
+    midnight = (date(2025, 1, 2) - date(1970, 1, 1)).days * 86_400
+    assert clock.seconds(10) == clock.seconds(11) == midnight
+    assert clock.date_of(11) == date(2025, 1, 1)
+
+
+def test_backtest_skips_a_point_in_a_gap() -> None:
+    # Epoch 0 covered by days 1-7 and 10-14 (days 8 and 9 missing): the mid-epoch point (height 1,008) is on
+    # day 8, so only the 25% and 100% points are evaluated.
+    days = [date(2020, 1, 1) + timedelta(days=i) for i in range(14) if i not in (7, 8)]
+    firsts = [144 * (d - date(2020, 1, 1)).days for d in days]
+    clock = df.BlockClock(days, firsts, [144] * len(days))
+    rows = df.backtest_epochs(clock, {0: 100.0, 1: 100.0 * 2016 / 2015}, [0.25, 0.5, 1.0])
+    assert [r.progress for r in rows] == [0.25, 1.0]
+
+
 def _synthetic(blocks_per_day: list[int]) -> df.BlockClock:
     dates, firsts, counts, h = [], [], [], 0
     for i, n in enumerate(blocks_per_day):

@@ -141,7 +141,7 @@ def forecast_table(d: dict[str, Any]) -> str:
         (
             "Estimated date",
             f"{d['estimated_retarget_utc']:%Y-%m-%d %H:%M} UTC (sd {fmt_num(d['retarget_date_sd_hours'], 1)} h; "
-            f"95%: {d['retarget_date_range95'][0]} to {d['retarget_date_range95'][1]})",
+            f"95%: {d['retarget_utc_range95'][0]:%Y-%m-%d %H:%M} to {d['retarget_utc_range95'][1]:%Y-%m-%d %H:%M})",
         ),
         (
             "Expected change",
@@ -149,12 +149,19 @@ def forecast_table(d: dict[str, Any]) -> str:
             f"{fmt_num(r68[1], 2, sign=True)}%; 95%: {fmt_num(r95[0], 2, sign=True)}% to "
             f"{fmt_num(r95[1], 2, sign=True)}%)",
         ),
-        ("Difficulty", f"{fmt_num(d['current_difficulty'], 0)} -> {fmt_num(d['expected_difficulty'], 0)}"),
+        (
+            "Difficulty",
+            f"{fmt_num(d['current_difficulty'], 0)} -> {fmt_num(d['expected_difficulty'], 0)} "
+            f"(current from {d['difficulty_source']})"
+            if d["current_difficulty"] is not None
+            else "unknown: no checkpoint, bitcoind header or whole day of this epoch in the store",
+        ),
         (
             "Blocks into epoch",
             f"{d['blocks_into_epoch']:,} of 2,016 (epoch {d['epoch']}, from height {d['epoch_first_height']:,})",
         ),
         ("Mean block interval", f"{fmt_num(d['mean_block_interval_seconds'], 1)} s"),
+        ("Block times", d["block_times"]),
         (
             "Backtest at this progress",
             f"median abs error {fmt_num(d['backtest_median_abs_error_pp'], 2)} pp, p90 "

@@ -152,7 +152,12 @@ def seconds_to_datetime(seconds: float) -> datetime:
 
 
 class BlockClock:
-    """Interpolated block times from daily rows (date, first_height, block_count); days without blocks skipped."""
+    """Interpolated block times from daily rows (date, first_height, block_count); days without blocks skipped.
+
+    A height must fall on a day of the data. The only heights between days that are accepted are those
+    between two consecutive dates (a source boundary whose heights differ by a block or two): they are placed
+    at midnight between the two days. A height in a gap of missing days is outside the data.
+    """
 
     def __init__(
         self, dates: Sequence[date], first_heights: Sequence[int | None], block_counts: Sequence[int | None]
@@ -175,23 +180,47 @@ class BlockClock:
         return self._first[-1] + self._count[-1] - 1 if self._first else None
 
     def covers(self, height: int) -> bool:
-        """True if `height` falls on a day of the data."""
-        return self.first_height is not None and self.first_height <= height <= self.last_height  # type: ignore[operator]
+        """True if `height` falls on a day of the data (or between two consecutive days)."""
+        return self._locate(height) is not None
 
     def date_of(self, height: int) -> date:
         """UTC day on which block `height` was mined."""
-        return self._date[self._index(height)]
+        return self._date[self._index(height)[0]]
 
     def seconds(self, height: int) -> float:
         """Interpolated time of block `height` in seconds since 1970 (block i of c at (i + 0.5) / c of its day)."""
-        i = self._index(height)
+        i, inside = self._index(height)
+        if not inside:
+            return _day_seconds(self._date[i]) + SECONDS_PER_DAY
         frac = (height - self._first[i] + 0.5) / self._count[i]
         return _day_seconds(self._date[i]) + frac * SECONDS_PER_DAY
 
-    def _index(self, height: int) -> int:
-        if not self.covers(height):
-            raise ValueError(f"height {height} is outside the data ({self.first_height}..{self.last_height})")
-        return bisect.bisect_right(self._first, height) - 1
+    def gap_around(self, height: int) -> tuple[date | None, date | None]:
+        """Last day of data before `height` and first day after it (None at either end)."""
+        i = bisect.bisect_right(self._first, height) - 1
+        return (self._date[i] if i >= 0 else None, self._date[i + 1] if i + 1 < len(self._date) else None)
+
+    def _locate(self, height: int) -> tuple[int, bool] | None:
+        i = bisect.bisect_right(self._first, height) - 1
+        if i < 0:
+            return None
+        if height < self._first[i] + self._count[i]:
+            return i, True
+        if i + 1 < len(self._date) and (self._date[i + 1] - self._date[i]).days == 1:
+            return i, False
+        return None
+
+    def _index(self, height: int) -> tuple[int, bool]:
+        found = self._locate(height)
+        if found is None:
+            before, after = self.gap_around(height)
+            where = (
+                f"between {before} and {after} (days missing)"
+                if before and after
+                else f"outside the data ({self.first_height}..{self.last_height})"
+            )
+            raise ValueError(f"height {height} is not on a day of the data: {where}")
+        return found
 
 
 # -- backtest -------------------------------------------------------------------------------------
@@ -232,6 +261,8 @@ def backtest_epochs(
         t0 = clock.seconds(start)
         for p in progress_points:
             k = max(1, min(MEASURED_INTERVALS, round(p * MEASURED_INTERVALS)))
+            if not clock.covers(start + k):
+                continue
             elapsed = clock.seconds(start + k) - t0
             if elapsed <= 0:
                 continue
