@@ -409,8 +409,8 @@ def equity_series(store: Store, ticker: str, start: date, end: date) -> pl.DataF
     t = ticker.strip().upper()
     if end < start:
         raise InputError(f"--to {end} is before --from {start}")
-    known = known_tickers(store)
-    if t not in known:
+    if store.query("SELECT 1 AS x FROM equity_prices_daily WHERE ticker = ? LIMIT 1", [t]).height == 0:
+        known = known_tickers(store)
         raise InputError(f"unknown ticker {ticker!r}; the store has prices for {', '.join(known)}")
     px = nominal_prices(store, [t], start, end)
     if px.height == 0:
@@ -418,37 +418,27 @@ def equity_series(store: Store, ticker: str, start: date, end: date) -> pl.DataF
         raise DataGap(f"no close for {t} between {start} and {end}; its prices cover {rng['a'][0]} to {rng['b'][0]}")
     facts = _shares_facts(store, [t], end).filter(pl.col("ticker") == t)
     acts = corporate_actions(store, [t]).get(t, [])
-    rows = []
-    for d, close, src, basis, rawc in px.select(
-        "date", "close_usd", "source_id", "price_basis", "raw_close_usd"
-    ).iter_rows():
-        sh = bk.shares_on(facts, d, acts, SHARES_SOURCE_PRIORITY)
-        rows.append(
-            {
-                "date": d,
-                "ticker": t,
-                "close_usd": close,
-                "price_source": src,
-                "price_basis": basis,
-                "raw_close_usd": rawc,
-                "shares_outstanding": sh["shares_outstanding"] if sh else None,
-                "shares_as_of": sh["as_of_date"] if sh else None,
-                "shares_source": sh["source_id"] if sh else None,
-                "market_cap_usd": round(bk.market_cap_usd(close, sh["shares_outstanding"]), 2) if sh else None,
-            }
-        )
+    # One as-of join for all days (the same rule as bk.shares_on, which looked each day up alone).
+    sh = bk.shares_asof(facts, px["date"], acts, SHARES_SOURCE_PRIORITY)
     return pl.DataFrame(
-        rows,
-        schema={
-            "date": pl.Date,
-            "ticker": pl.Utf8,
-            "close_usd": pl.Float64,
-            "price_source": pl.Utf8,
-            "price_basis": pl.Utf8,
-            "raw_close_usd": pl.Float64,
-            "shares_outstanding": pl.Float64,
-            "shares_as_of": pl.Date,
-            "shares_source": pl.Utf8,
-            "market_cap_usd": pl.Float64,
-        },
+        {
+            "date": px["date"],
+            "ticker": pl.Series([t] * px.height, dtype=pl.Utf8),
+            "close_usd": px["close_usd"],
+            "price_source": px["source_id"],
+            "price_basis": px["price_basis"],
+            "raw_close_usd": px["raw_close_usd"],
+            "shares_outstanding": sh["shares_outstanding"],
+            "shares_as_of": sh["as_of_date"],
+            "shares_source": sh["source_id"],
+        }
+    ).with_columns(
+        pl.Series(
+            "market_cap_usd",
+            [
+                None if n is None else round(bk.market_cap_usd(c, n), 2)
+                for c, n in zip(px["close_usd"].to_list(), sh["shares_outstanding"].to_list(), strict=True)
+            ],
+            dtype=pl.Float64,
+        )
     )

@@ -189,3 +189,30 @@ def test_no_member_uses_a_shares_fact_from_its_future(ro: Store) -> None:
 def test_latest_month_of_the_embedded_data(ro: Store) -> None:
     # Screener rows run to 2026-08-21, so August is incomplete: July 2026 is the latest month.
     assert sb.latest_basket_month(ro) == "2026-07"
+
+
+@pytest.mark.parametrize(
+    ("ticker", "start", "end"),
+    [
+        ("MARA", date(2024, 10, 1), date(2025, 6, 30)),  # SEC covers, re-dated facts, NASDAQ's lagging count
+        ("RIOT", date(2024, 12, 1), date(2025, 5, 31)),  # balance-sheet and cover facts
+        ("GREE", date(2023, 4, 1), date(2023, 7, 31)),  # 1-for-10 reverse split, dropped stale counts
+        ("ARBK", date(2024, 5, 1), date(2026, 1, 31)),  # ADS basis, ADS-ratio change in Dec 2025
+        ("IREN", date(2024, 1, 1), date(2025, 12, 31)),
+    ],
+)
+def test_equity_series_equals_the_per_day_lookup(ro: Store, ticker: str, start: date, end: date) -> None:
+    """equity_series (one as-of join) = shares_on asked day by day, the rule it replaces."""
+    got = sb.equity_series(ro, ticker, start, end)
+    facts = sb._shares_facts(ro, [ticker], end).filter(pl.col("ticker") == ticker)
+    acts = sb.corporate_actions(ro, [ticker])[ticker]
+    assert got.height > 60
+    for r in got.iter_rows(named=True):
+        one = bk.shares_on(facts, r["date"], acts, sb.SHARES_SOURCE_PRIORITY)
+        assert one is not None, r
+        assert (r["shares_outstanding"], r["shares_as_of"], r["shares_source"]) == (
+            one["shares_outstanding"],
+            one["as_of_date"],
+            one["source_id"],
+        ), r
+        assert r["market_cap_usd"] == round(r["close_usd"] * one["shares_outstanding"], 2)

@@ -137,3 +137,65 @@ def test_aggregate_identities(rows: list[tuple[float, float, float, float, str]]
     assert sum(c["members"] for c in agg["cohorts"].values()) == len(rows)
     assert agg["beat_btc_count"] == sum(m["price_change_pct"] > btc for m in agg["members"])
     assert agg["best"]["price_change_pct"] >= agg["worst"]["price_change_pct"]
+
+
+def test_shares_asof_hand_worked() -> None:
+    # Fact 100 on 01-01, a 1-for-10 on 2023-05-16, fact 12 on 2023-06-01; same-day tie won by SEC.
+    facts = _facts(
+        [
+            (date(2023, 1, 1), "nasdaq_screener", "nasdaq:marketCap/lastSale", 90.0),
+            (date(2023, 1, 1), "sec_filings", "dei:EntityCommonStockSharesOutstanding", 100.0),
+            (date(2023, 6, 1), "nasdaq_screener", "nasdaq:marketCap/lastSale", 12.0),
+        ]
+    )
+    days = [date(2023, 5, 16), date(2022, 12, 31), date(2023, 5, 15), date(2023, 6, 1)]  # not sorted
+    got = bk.shares_asof(facts, days, REVERSE_1_FOR_10, ("sec_filings", "nasdaq_screener"))
+    assert got["date"].to_list() == days
+    assert got["shares_outstanding"].to_list() == [pytest.approx(10.0), None, 100.0, 12.0]
+    assert got["as_of_date"].to_list() == [date(2023, 1, 1), None, date(2023, 1, 1), date(2023, 6, 1)]
+    assert got["source_id"].to_list() == ["sec_filings", None, "sec_filings", "nasdaq_screener"]
+    assert got["split_factor"].to_list() == [0.1, None, 1.0, 1.0]
+    # Same day, same source: the concept order decides (balance sheet before the screener's count).
+    tie = _facts(
+        [
+            (date(2023, 1, 1), "sec_filings", "nasdaq:marketCap/lastSale", 1.0),
+            (date(2023, 1, 1), "sec_filings", "us-gaap:CommonStockSharesOutstanding", 2.0),
+        ]
+    )
+    assert bk.shares_asof(tie, [date(2023, 1, 2)], [], ("sec_filings",))["shares_outstanding"].to_list() == [2.0]
+    empty = bk.shares_asof(facts.head(0), days, [], ("sec_filings",))
+    assert empty.height == 4 and empty["shares_outstanding"].null_count() == 4
+
+
+_SOURCES = ["edgar", "sec_filings", "nasdaq_screener", "other"]
+# Few distinct dates, so same-day facts (the ranking) come up often.
+_fact = st.tuples(
+    st.dates(date(2023, 1, 1), date(2023, 1, 4)),
+    st.sampled_from(_SOURCES),
+    st.sampled_from([*bk.CONCEPT_PRIORITY, "reported"]),
+    st.floats(1.0, 1e9),
+)
+
+
+@given(
+    st.lists(_fact, max_size=12, unique_by=lambda f: (f[0], f[1], f[2])),
+    st.lists(st.dates(date(2022, 12, 30), date(2023, 1, 12)), min_size=1, max_size=30),
+    st.lists(st.tuples(st.dates(date(2023, 1, 1), date(2023, 1, 12)), st.sampled_from([0.1, 0.2, 2.0])), max_size=3),
+)
+def test_shares_asof_equals_shares_on_day_by_day(facts: list, days: list[date], actions: list) -> None:
+    """The one-join path gives exactly what the per-day lookup gives, on every day."""
+    frame = _facts(facts) if facts else _facts([]).cast({"as_of_date": pl.Date, "shares_outstanding": pl.Float64})
+    acts = sorted(actions)
+    prio = ("edgar", "sec_filings", "nasdaq_screener")
+    got = bk.shares_asof(frame, days, acts, prio).to_dicts()
+    for day, row in zip(days, got, strict=True):
+        one = bk.shares_on(frame, day, acts, prio)
+        if one is None:
+            assert row["shares_outstanding"] is None and row["as_of_date"] is None
+        else:
+            assert (row["shares_outstanding"], row["as_of_date"], row["source_id"], row["concept"]) == (
+                one["shares_outstanding"],
+                one["as_of_date"],
+                one["source_id"],
+                one["concept"],
+            )

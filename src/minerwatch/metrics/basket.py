@@ -105,7 +105,7 @@ def shares_on(
             CONCEPT_PRIORITY.index(c) if c in CONCEPT_PRIORITY else len(CONCEPT_PRIORITY),
         )
 
-    best = min(same, key=rank)
+    best = min(same, key=lambda row: (*rank(row), row["source_id"], row["concept"]))
     factor = split_factor(actions, best["as_of_date"], day)
     return {
         "shares_outstanding": best["shares_outstanding"] * factor,
@@ -115,6 +115,64 @@ def shares_on(
         "raw_shares": best["shares_outstanding"],
         "split_factor": factor,
     }
+
+
+SHARES_ASOF_SCHEMA = {
+    "date": pl.Date,
+    "shares_outstanding": pl.Float64,
+    "as_of_date": pl.Date,
+    "source_id": pl.Utf8,
+    "concept": pl.Utf8,
+    "raw_shares": pl.Float64,
+    "split_factor": pl.Float64,
+}
+
+
+def shares_asof(
+    facts: pl.DataFrame,
+    days: Sequence[date] | pl.Series,
+    actions: Sequence[tuple[date, float]],
+    source_priority: Sequence[str],
+) -> pl.DataFrame:
+    """`shares_on` for many days at once (one as-of join): one row per day, in the order given.
+
+    Same rule and same numbers as `shares_on`: each day gets the latest fact dated on or before
+    it (same-date facts ranked by source, then concept, then name), times the split ratios
+    between the fact's date and the day. Days with no eligible fact get nulls.
+    """
+    left = pl.DataFrame({"date": pl.Series(list(days), dtype=pl.Date)}).with_row_index("_pos")
+    if facts.height == 0 or left.height == 0:
+        return left.drop("_pos").with_columns(
+            *[pl.lit(None, dtype=t).alias(c) for c, t in SHARES_ASOF_SCHEMA.items() if c != "date"]
+        )
+    src_rank = {s: i for i, s in enumerate(source_priority)}
+    concept_rank = {c: i for i, c in enumerate(CONCEPT_PRIORITY)}
+    best = (
+        facts.select("as_of_date", "source_id", "concept", "shares_outstanding")
+        .with_columns(
+            pl.col("source_id")
+            .replace_strict(src_rank, default=len(source_priority), return_dtype=pl.Int64)
+            .alias("_rs"),
+            pl.col("concept")
+            .replace_strict(concept_rank, default=len(CONCEPT_PRIORITY), return_dtype=pl.Int64)
+            .alias("_rc"),
+        )
+        .sort("as_of_date", "_rs", "_rc", "source_id", "concept")
+        .unique(subset=["as_of_date"], keep="first", maintain_order=True)
+        .drop("_rs", "_rc")
+        .rename({"shares_outstanding": "raw_shares"})
+    )
+    joined = left.sort("date").join_asof(best, left_on="date", right_on="as_of_date", strategy="backward")
+    factors = [
+        None if a is None else split_factor(actions, a, d)
+        for d, a in zip(joined["date"].to_list(), joined["as_of_date"].to_list(), strict=True)
+    ]
+    joined = joined.with_columns(pl.Series("split_factor", factors, dtype=pl.Float64))
+    return (
+        joined.with_columns((pl.col("raw_shares") * pl.col("split_factor")).alias("shares_outstanding"))
+        .sort("_pos")
+        .select(list(SHARES_ASOF_SCHEMA))
+    )
 
 
 def member_period(
