@@ -133,7 +133,7 @@ def economics_month(
         prev = _month_summary(store, prev_month)
         pf: dict[str, float | None] = _fleet_figures(prev["usd_per_ehs_day"], prev["btc_per_ehs_day"], **fleet)
     except DataGap:
-        pf = {"profit": None}
+        pf = {k: None for k in ("revenue", "cost", "profit", "margin", "breakeven", "cost_per_btc")}
     daily_revenue = cur["daily"]["usd_per_ehs_day"] * (1.0 - pool_fee_pct / 100.0)
     first, last = service.parse_month(month)
     out = {
@@ -160,6 +160,15 @@ def economics_month(
         "days_profitable": int((daily_revenue > f["cost"]).sum()),
         "previous_month": prev_month,
         "previous_gross_profit_usd_per_ehs_day": _r(pf["profit"], 2),
+        # Month-on-month of the other monthly figures (cost per EH/s per day is fixed by the inputs).
+        "previous_revenue_usd_per_ehs_day": _r(pf["revenue"], 2),
+        "revenue_mom_change_pct": _r(ec.change_pct_abs_base(f["revenue"], pf["revenue"]), 2),
+        "previous_gross_margin_pct": _r(pf["margin"], 2),
+        "gross_margin_mom_change_pp": _r(ec.change_pp(f["margin"], pf["margin"]), 2),
+        "previous_breakeven_power_usd_kwh": _r(pf["breakeven"], 5),
+        "breakeven_mom_change_pct": _r(ec.change_pct_abs_base(f["breakeven"], pf["breakeven"]), 2),
+        "previous_cost_per_btc_usd": _r(pf["cost_per_btc"], 2),
+        "cost_per_btc_mom_change_pct": _r(ec.change_pct_abs_base(f["cost_per_btc"], pf["cost_per_btc"]), 2),
         "payback_days": None,
         "machine_usd_per_th": machine_usd_per_th,
         "revenue_basis": REVENUE_BASIS,

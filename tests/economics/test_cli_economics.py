@@ -15,12 +15,12 @@ runner = CliRunner()
 ECONOMICS_2025_02 = """\
 Mining economics 2025-02  (fleet 26.0 J/TH; monthly mean; revenue = hashprice, blockcount/realized)
 ---------------------------------------------------------------------------------------------------
-Revenue per EH/s per day       $54,372.05  (hashprice $54,372.05, pool fee 0.00%)
+Revenue per EH/s per day       $54,372.05  (hashprice $54,372.05, pool fee 0.00%; -6.4% vs 2025-01)
 Cost per EH/s per day          $24,960.00  (624,000 kWh x $0.0400 power + $0.0000 opex)
 Gross profit per EH/s per day  $29,412.05  (-11.2% vs 2025-01)
-Gross margin                   54.09%
-Breakeven power price          $0.0871/kWh
-Cost to mine 1 BTC             $43,717.19
+Gross margin                   54.09%  (-2.9 pp vs 2025-01)
+Breakeven power price          $0.0871/kWh  (-6.4% vs 2025-01)
+Cost to mine 1 BTC             $43,717.19  (power + opex, after pool fee; +1.7% vs 2025-01)
 Payback                        n/a (give --machine-usd-per-th)
 Days                           28 of 28 (28 profitable)
 """

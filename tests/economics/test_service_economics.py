@@ -41,6 +41,20 @@ def test_economics_month_contract_and_cross_checks(ro_store: Store) -> None:
     assert d["previous_gross_profit_usd_per_ehs_day"] == jan["gross_profit_usd_per_ehs_day"]
     expected_mom = 100 * (d["gross_profit_usd_per_ehs_day"] / jan["gross_profit_usd_per_ehs_day"] - 1)
     assert d["mom_change_pct"] == pytest.approx(expected_mom, abs=0.01)
+    # Month-on-month of the other monthly means, against January's own figures.
+    for key, prev_key, change_key in [
+        ("revenue_usd_per_ehs_day", "previous_revenue_usd_per_ehs_day", "revenue_mom_change_pct"),
+        ("breakeven_power_usd_kwh", "previous_breakeven_power_usd_kwh", "breakeven_mom_change_pct"),
+        ("cost_per_btc_usd", "previous_cost_per_btc_usd", "cost_per_btc_mom_change_pct"),
+    ]:
+        assert d[prev_key] == jan[key]
+        assert d[change_key] == pytest.approx(100 * (d[key] / jan[key] - 1), abs=0.02)
+    assert d["previous_revenue_usd_per_ehs_day"] == 58_096.18  # January's mean hashprice
+    assert d["previous_gross_margin_pct"] == jan["gross_margin_pct"]
+    assert d["gross_margin_mom_change_pp"] == pytest.approx(d["gross_margin_pct"] - jan["gross_margin_pct"], abs=0.01)
+    # The first month of data has no previous month: every change is null, not an error.
+    first = se.economics_month(ro_store, "2010-07", efficiency_jth=26, power_usd_kwh=0.04)
+    assert first["mom_change_pct"] is first["revenue_mom_change_pct"] is first["gross_margin_mom_change_pp"] is None
     assert (d["days"], d["days_in_month"]) == (28, 28)
 
 

@@ -23,6 +23,10 @@ def _vs(pct: float | None, other: str) -> str:
     return "" if pct is None else f"  ({fmt_num(pct, 1, sign=True)}% vs {other})"
 
 
+def _and_vs(pct: float | None, other: str) -> str:
+    return "" if pct is None else f"; {fmt_num(pct, 1, sign=True)}% vs {other}"
+
+
 def economics_table(d: dict[str, Any]) -> str:
     payback = (
         f"{fmt_num(d['payback_days'], 0)} days at ${fmt_num(d['machine_usd_per_th'], 2)}/TH"
@@ -35,7 +39,7 @@ def economics_table(d: dict[str, Any]) -> str:
         (
             "Revenue per EH/s per day",
             f"${fmt_num(d['revenue_usd_per_ehs_day'], 2)}  (hashprice ${fmt_num(d['hashprice_usd_per_ehs_day'], 2)}, "
-            f"pool fee {fmt_num(d['pool_fee_pct'], 2)}%)",
+            f"pool fee {fmt_num(d['pool_fee_pct'], 2)}%{_and_vs(d['revenue_mom_change_pct'], d['previous_month'])})",
         ),
         (
             "Cost per EH/s per day",
@@ -46,9 +50,25 @@ def economics_table(d: dict[str, Any]) -> str:
             "Gross profit per EH/s per day",
             f"${fmt_num(d['gross_profit_usd_per_ehs_day'], 2)}" + _vs(d["mom_change_pct"], d["previous_month"]),
         ),
-        ("Gross margin", fmt_num(d["gross_margin_pct"], 2, suffix="%")),
-        ("Breakeven power price", f"${fmt_num(d['breakeven_power_usd_kwh'], 4)}/kWh"),
-        ("Cost to mine 1 BTC", f"${fmt_num(d['cost_per_btc_usd'], 2)}"),
+        (
+            "Gross margin",
+            fmt_num(d["gross_margin_pct"], 2, suffix="%")
+            + (
+                ""
+                if d["gross_margin_mom_change_pp"] is None
+                else f"  ({fmt_num(d['gross_margin_mom_change_pp'], 1, sign=True)} pp vs {d['previous_month']})"
+            ),
+        ),
+        (
+            "Breakeven power price",
+            f"${fmt_num(d['breakeven_power_usd_kwh'], 4)}/kWh"
+            + _vs(d["breakeven_mom_change_pct"], d["previous_month"]),
+        ),
+        (
+            "Cost to mine 1 BTC",
+            f"${fmt_num(d['cost_per_btc_usd'], 2)}  (power + opex, after pool fee"
+            f"{_and_vs(d['cost_per_btc_mom_change_pct'], d['previous_month'])})",
+        ),
         ("Payback", payback),
         ("Days", f"{d['days']} of {d['days_in_month']} ({d['days_profitable']} profitable)"),
     ]

@@ -112,6 +112,13 @@ def change_pct_abs_base(new: float | None, old: float | None) -> float | None:
     return 100.0 * (new - old) / abs(old)
 
 
+def change_pp(new: float | None, old: float | None) -> float | None:
+    """Change of a percentage in percentage points (new - old); None if either is missing."""
+    if new is None or old is None:
+        return None
+    return new - old
+
+
 # -- scenarios ------------------------------------------------------------------------------------
 
 
