@@ -362,8 +362,11 @@ def scenario_grid(
 ) -> dict:
     """Gross margin (%) of a fleet over BTC price x power price, on a scenario day (hashrate, fee share fixed)."""
     _check_fleet(efficiency_jth, None, opex_usd_kwh, pool_fee_pct)
-    prices = list(prices_usd) if prices_usd else [round(price_usd * m, 2) for m in GRID_PRICE_MULTIPLES]
-    powers = list(power_prices_usd_kwh) if power_prices_usd_kwh else list(GRID_POWER_USD_KWH)
+    prices = list(prices_usd) if prices_usd is not None else [round(price_usd * m, 2) for m in GRID_PRICE_MULTIPLES]
+    powers = list(power_prices_usd_kwh) if power_prices_usd_kwh is not None else list(GRID_POWER_USD_KWH)
+    if not prices or not powers:
+        flag = "--prices" if not prices else "--power-prices"
+        raise InputError(f"{flag} is empty; give at least one number (e.g. 50000,70000 or 0.03,0.05)")
     if len(prices) > 50 or len(powers) > 50:
         raise InputError(f"a grid has at most 50 prices and 50 power prices; got {len(prices)} x {len(powers)}")
     for p in prices:

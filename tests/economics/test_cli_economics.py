@@ -165,6 +165,23 @@ def test_breakeven_and_difficulty_commands_run(db_path: Path) -> None:
             "error: --grid needs --efficiency-jth (the fleet's J/TH, e.g. 26)\n",
         ),
         (
+            [
+                "scenario",
+                "--price",
+                "70000",
+                "--hashrate-ehs",
+                "900",
+                "--date",
+                "2028-05-01",
+                "--grid",
+                "--efficiency-jth",
+                "20",
+                "--prices",
+                ",",
+            ],
+            "error: --prices is empty; give at least one number (e.g. 50000,70000 or 0.03,0.05)\n",
+        ),
+        (
             ["breakeven", "--efficiency-jth", "-17.5"],
             "error: --efficiency-jth must be a positive number (the fleet's joules per terahash, e.g. 26), got -17.5\n",
         ),
@@ -175,6 +192,16 @@ def test_bad_input_is_one_line_and_exit_2(db_path: Path, args: list[str], messag
     assert code == 2
     assert out == ""
     assert err == message
+
+
+def test_forecast_without_the_epoch_start_is_a_data_gap_exit_3(db_path: Path) -> None:
+    # Coin Metrics' days start at block 1 (2009-01-09): the genesis block opening epoch 0 is not held.
+    code, out, err = run("difficulty", "forecast", "--as-of", "2009-01-09", "--db", str(db_path))
+    assert (code, out) == (3, "")
+    assert err == (
+        "error: the store does not hold block 0 (the first block of epoch 0) on any day (days with blocks cover "
+        "heights 1 to 19); fill the gap with `minerwatch sync` or give --as-of a day whose epoch is covered\n"
+    )
 
 
 def test_every_economics_command_has_an_example() -> None:
