@@ -28,8 +28,9 @@ Decisions (per member, documented in docs/basket.md):
           Repairs: MARA rows that carry the period end instead of the cover date are re-dated
           to the first day NASDAQ showed that exact count (never earlier: no look-ahead);
           CLSK "issued" counts (incl. treasury shares) are dropped; screener share-count jumps
-          that revert (ARBK's ADS/ordinary flips, stale pre-split counts after GREE/SDIG/HIVE
-          reverse splits) are dropped.
+          that revert (stale pre-split counts after GREE/SDIG/HIVE reverse splits, one-day
+          glitches) are dropped, except ARBK's flips to the ordinary-share count, which are
+          converted to ADSs (10 ordinary shares per ADS) when they carry a new count.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ MANUAL_ACTIONS = [
 JUMP_BAND = 1.8  # a share count moving more than this factor without a split is suspect
 REVERT_BAND = 1.3  # ...and is a glitch if a later count comes back within this factor
 REVERT_DAYS = 400
+#: Listed ADSs whose screener count sometimes flips to the ordinary-share count: ordinary shares per
+#: ADS and the last day that ratio held (ARBK: 10 per ADS until the Dec 2025 ADS-ratio change).
+ORDINARY_PER_ADS = {"ARBK": (10, date(2025, 12, 11))}
 
 
 def sha256_file(path: Path) -> str:
@@ -504,6 +508,52 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                         f"screener count jumped {jump:.1f}x without a split and later came back "
                         f"(ADS/ordinary basis flip or stale pre-split count)"
                     )
+            ads = ORDINARY_PER_ADS.get(ticker)
+            if reason and ads and r["date"] <= ads[1] and abs(jump / ads[0] - 1) < JUMP_BAND - 1:
+                # An ordinary-share count: converted to ADSs (count / ratio) rather than dropped, since
+                # it is often newer than the last ADS-basis count (ARBK 636.35M ordinary on 2024-09-09).
+                converted = r["shares"] / ads[0]
+                same = abs(u / ads[0] / trusted - 1) < 0.001  # both in today's units
+                corrections.append(
+                    dict(
+                        ticker=ticker,
+                        date=r["date"],
+                        source_id="nasdaq_screener",
+                        field="shares_outstanding",
+                        raw_value=r["shares"],
+                        used_value=None if same else converted,
+                        action="excluded" if same else "converted to ADS basis",
+                        reason=f"screener count {r['shares']:,.0f} is ordinary shares ({jump:.1f}x the ADS count; "
+                        f"{ads[0]} ordinary shares per ADS): "
+                        + (
+                            "the same count as the ADS-basis fact already in force"
+                            if same
+                            else f"used as {converted:,.1f} ADSs"
+                        )
+                        + f"; {r['days']} screener day(s) from {r['date']}",
+                    )
+                )
+                if same:
+                    continue
+                trusted = u / ads[0]
+                keep.append(
+                    dict(
+                        ticker=ticker,
+                        as_of_date=r["date"],
+                        source_id="nasdaq_screener",
+                        share_class="listed",
+                        concept="nasdaq:marketCap/lastSale",
+                        shares_outstanding=converted,
+                        filed_date=None,
+                        accession=None,
+                        form=None,
+                        note=f"NASDAQ screener count {r['shares']:,.0f} on the ordinary-share basis, divided by "
+                        f"{ads[0]} ordinary shares per ADS; first seen {r['date']} (commit {r['commit']}); {r['name']}"[
+                            :500
+                        ],
+                    )
+                )
+                continue
             if reason:
                 corrections.append(
                     dict(

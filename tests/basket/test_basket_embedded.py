@@ -99,8 +99,8 @@ def test_month_end_caps_cross_check_screener_facts(ro: Store) -> None:
             assert r["close_usd"] == r["price_usd"], r
             if r["shares_source"] == "nasdaq_screener":
                 if t == "ARBK" and date(2024, 9, 9) <= r["date"] < date(2024, 12, 5):
-                    # NASDAQ counted ordinary shares (10 per ADS) then; we keep the ADS count.
-                    assert r["market_cap_usd_right"] / r["market_cap_usd"] == pytest.approx(57_777_079 / 636_350_000)
+                    # NASDAQ counted ordinary shares (10 per ADS) then; we use the same count in ADSs.
+                    assert r["market_cap_usd_right"] / r["market_cap_usd"] == pytest.approx(0.1, rel=1e-9)
                 else:
                     assert abs(rel) < 1e-3, r
             else:
@@ -164,9 +164,14 @@ def test_detected_splits_and_gree_reverse_split(ro: Store) -> None:
 
 
 def test_repairs_are_applied_and_logged(ro: Store) -> None:
-    # ARBK: NASDAQ flipped to ordinary shares (636.35M) from 2024-09-09; the ADS count is kept.
-    arbk = sb.equity_series(ro, "ARBK", date(2024, 10, 1), date(2024, 10, 1))
-    assert arbk["shares_outstanding"][0] == 57_777_079
+    # ARBK: NASDAQ flipped to ordinary shares (636.35M) from 2024-09-09: used as 63.635M ADSs (10 per
+    # ADS), newer than the last ADS-basis count (57.8M from 2024-06-13); a flip that only repeats the
+    # ADS count in force (535.3M ordinary = 53.5M ADSs from 2023-09-06) adds no fact.
+    arbk = sb.equity_series(ro, "ARBK", date(2024, 9, 6), date(2024, 10, 1))
+    assert arbk["shares_outstanding"][0] == 57_777_079 and arbk["shares_outstanding"][-1] == 63_635_000
+    assert arbk["shares_as_of"][-1] == date(2024, 9, 9)
+    arbk23 = sb.equity_series(ro, "ARBK", date(2023, 10, 2), date(2023, 10, 2))
+    assert (arbk23["shares_outstanding"][0], arbk23["shares_as_of"][0]) == (53_532_517, date(2023, 7, 21))
     # MARA's Q1-2025 cover count (351.9M) was dated at the period end 2025-03-31 in the source:
     # it is used only from the first day NASDAQ showed it (2025-05-09), never from 2025-03-31.
     mara = sb.equity_series(ro, "MARA", date(2025, 3, 31), date(2025, 5, 9))
@@ -174,7 +179,8 @@ def test_repairs_are_applied_and_logged(ro: Store) -> None:
     corr = ro.query("SELECT ticker, date, action FROM equity_corrections")
     assert ("MARA", date(2025, 3, 31), "redated to 2025-05-09") in corr.rows()
     assert ("CLSK", date(2024, 12, 31), "excluded") in corr.rows()
-    assert corr.filter(pl.col("ticker") == "ARBK").height >= 4
+    assert ("ARBK", date(2024, 9, 9), "converted to ADS basis") in corr.rows()
+    assert ("ARBK", date(2023, 9, 6), "excluded") in corr.rows()
 
 
 def test_no_member_uses_a_shares_fact_from_its_future(ro: Store) -> None:
