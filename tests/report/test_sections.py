@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +111,68 @@ def test_members_out_of_the_aggregate_are_named(ro_store: Store, tmp_path: Path)
     names = "; ".join(f"{m['ticker']} ({m['reason']})" for m in missing)
     assert f"Not in the aggregate: {names}." in md
     assert "Not in the aggregate: SDIG (left the basket on 2025-03-13" in md
+
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?!\w)")
+
+
+def _figure_texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        if {"value", "text", "formula"} <= node.keys():
+            return [str(node["text"]), str(node.get("signed") or ""), str(node["value"])]
+        return [t for v in node.values() for t in _figure_texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _figure_texts(v)]
+    return []
+
+
+def _prose_numbers_not_in_figures(md: str, facts: dict[str, Any]) -> list[str]:
+    texts = _figure_texts(facts) + [facts["month_label"], facts["previous_month_label"]]
+    known = {n for t in texts for n in NUMBER.findall(t)}
+    prose = [
+        ln
+        for ln in md.splitlines()
+        if ln.startswith(
+            ("# ", "- Miners", "- BTC", "- The", "- Shares", "- None", "- A ", "Miners", "BTC", "The ", "For a")
+        )
+    ]
+    prose = [ln for ln in prose if not ln.startswith("- BTC price basis")]  # the method's formulas
+    assert prose
+    return sorted({n for ln in prose for n in NUMBER.findall(ln) if n not in known})
+
+
+def test_halving_month_names_the_halving(ro_store: Store, tmp_path: Path) -> None:
+    """April 2024: block 840,000 on 20 April halved the subsidy; equities start on 28 March (Good Friday 29th)."""
+    write_report(ro_store, "2024-04", tmp_path, charts=False)
+    md = (tmp_path / "report.md").read_text()
+    facts = json.loads((tmp_path / "facts.json").read_text())
+    f = facts["sections"]["network"]["figures"]
+    assert (f["halving_date"]["value"], f["halving_subsidy_before_btc"]["value"]) == ("2024-04-20", 6.25)
+    assert (f["halving_days_before"]["value"], f["halving_days_after"]["value"]) == (19, 11)
+    assert "down 12.5% from March, with the block subsidy halving to 3.125 BTC on 20 April." in md
+    assert "The block subsidy halved from 6.25 BTC to 3.125 BTC per block on 20 April: hashprice averaged" in md
+    # The basket compares 28 March with 30 April, so BTC's change over those dates (not the month's -14.9%).
+    assert "None of the 14 miners' shares beat BTC, which fell 14.4% between 28 March 2024 and 30 April." in md
+    assert "| +$465,162 |" in md  # GREE's positive contribution carries its sign
+    assert _prose_numbers_not_in_figures(md, facts) == []
+
+
+def test_partial_month_is_flagged_in_title_summary_and_btc(ro_store: Store, tmp_path: Path) -> None:
+    """December 2025: closes end on 29 December, equities on 31 December, so there is no beat-BTC count."""
+    write_report(ro_store, "2025-12", tmp_path, charts=False)
+    md = (tmp_path / "report.md").read_text()
+    facts = json.loads((tmp_path / "facts.json").read_text())
+    assert md.startswith("# Bitcoin mining in December 2025 (to 29 December)\n")
+    assert "in block rewards in December 2025 (29 of 31 days), down 4.7% from November." in md
+    assert (
+        "- BTC fell 3.8% in December 2025 through 29 December, to $87,134, from $90,608 at the end of November." in md
+    )
+    assert "On 29 December BTC was 30.2% below its all-time closing high" in md
+    assert (
+        "Shares are not compared with BTC: the store's BTC closes end on 29 December, before the equities' last "
+        "close on 31 December." in md
+    )
+    members = md.split("| Ticker |")[1].split("\n\n")[0].splitlines()[2:]
+    assert members and all(row.endswith("| n/a |") for row in members)  # no beat-BTC answer, not "no"
+    assert facts["sections"]["network"]["figures"]["halving_date"]["value"] is None
+    assert _prose_numbers_not_in_figures(md, facts) == []

@@ -158,7 +158,7 @@ def test_network_sentences_partial_month_and_fee_share():
         {"fee_share_pct": 0.71, "btc_per_ehs_day": 0.58089204, "difficulty_mean": 108.9e12},
     )
     assert out == [
-        "Miners earned $54,372 per EH/s per day on average in block rewards in December 2025.",
+        "Miners earned $54,372 per EH/s per day on average in block rewards in December 2025 (29 of 31 days).",
         # 0.57094245 / 0.58089204 - 1 = -1.71%; 111.7 / 108.9 - 1 = +2.57%
         "In BTC terms that is 0.5709 BTC per EH/s per day (down 1.7%), or $54.37 per PH/s per day.",
         "Network hashrate averaged 810 EH/s, at a mean difficulty of 111.7 T (up 2.6%).",
@@ -318,3 +318,108 @@ def test_summary_has_four_to_six_sentences():
     assert len(full) == 6
     assert full[3] == sn.basket_sentence(basket())
     assert full[5] == sn.economics_headline(econ())
+
+
+# -- second pass: halving, partial months, BTC over the basket's dates, signed contributions -----------
+
+
+HALVING = {
+    "date": date(2024, 4, 20),
+    "subsidy_before_btc": 6.25,
+    "subsidy_after_btc": 3.125,
+    "days_before": 19,
+    "days_after": 11,
+    "usd_per_ehs_day_before": 107159.4,
+    "usd_per_ehs_day_after": 74402.9,
+}
+
+
+def test_halving_month_names_the_halving():
+    h = hp(month="2024-04", usd_per_ehs_day=95148.0, mom_change_pct=-12.47)
+    assert sn.hashprice_sentence(h, HALVING) == (
+        "Miners earned $95,148 per EH/s per day on average in block rewards in April 2024, down 12.5% from March, "
+        "with the block subsidy halving to 3.125 BTC on 20 April."
+    )
+    out = sn.network_sentences(h, None, HALVING)
+    # 74,402.9 / 107,159.4 - 1 = -30.57%
+    assert out[1] == (
+        "The block subsidy halved from 6.25 BTC to 3.125 BTC per block on 20 April: hashprice averaged $107,159 "
+        "per EH/s per day over the 19 days before it and $74,403 over the 11 days from it on (down 30.6%)."
+    )
+    assert sn.halving_sentence(None, "2024-04") is None
+    assert len(sn.network_sentences(h, None, None)) == len(out) - 1
+
+
+def test_subsidy_halving_from_daily_rows():
+    from minerwatch.report.facts import subsidy_halving
+
+    days = [date(2024, 4, d) for d in (18, 19, 20, 21)]
+    # 19 April: 149 blocks at 6.25 and two odd ones still round to the 6.25 era; 20 April on: 3.125 per block.
+    out = subsidy_halving(days, [906.25, 931.25, 406.25, 437.5], [145, 151, 130, 140], [100.0, 110.0, 180.0, 80.0])
+    assert out == {
+        "date": date(2024, 4, 20),
+        "subsidy_before_btc": 6.25,
+        "subsidy_after_btc": 3.125,
+        "days_before": 2,
+        "days_after": 2,
+        "usd_per_ehs_day_before": 105.0,
+        "usd_per_ehs_day_after": 130.0,
+    }
+    assert subsidy_halving(days[2:], [406.25, 437.5], [130, 140], [180.0, 80.0]) is None
+    assert subsidy_halving([], [], [], []) is None
+
+
+def test_btc_partial_month_says_through_which_day():
+    b = btc(month="2025-12", close_date=date(2025, 12, 29), open_usd=90608.0, close_usd=87134.0, change_pct=-3.83)
+    out = sn.btc_sentences(b)
+    assert (
+        out[0] == "BTC fell 3.8% in December 2025 through 29 December, to $87,134, from $90,608 at the end of November."
+    )
+    assert out[-1].startswith("On 29 December BTC was 20.6% below its all-time closing high")
+    assert sn.btc_partial(b) and not sn.btc_partial(btc())
+
+
+def test_beat_btc_names_the_basket_dates_when_they_are_not_the_month_ends():
+    """April 2024: the equities' start is 28 March (29 March was Good Friday), BTC's month starts 31 March."""
+    k = basket(
+        month="2024-04",
+        beat_btc_count=0,
+        btc_change_pct=-14.41,
+        start_date=date(2024, 3, 28),
+        end_date=date(2024, 4, 30),
+    )
+    b = btc(month="2024-04", open_date=date(2024, 3, 31), close_date=date(2024, 4, 30))
+    assert sn.beat_btc_sentence(k, b) == (
+        "None of the 12 miners' shares beat BTC, which fell 14.4% between 28 March 2024 and 30 April."
+    )
+    same = btc(month="2024-04", open_date=date(2024, 3, 28), close_date=date(2024, 4, 30))
+    assert sn.beat_btc_sentence(k, same).endswith("which fell 14.4% in the month.")
+
+
+def test_no_btc_comparison_is_said_in_one_sentence():
+    k = basket(
+        month="2025-12",
+        beat_btc_count=None,
+        btc_change_pct=None,
+        start_date=date(2025, 11, 28),
+        end_date=date(2025, 12, 31),
+    )
+    b = btc(month="2025-12", close_date=date(2025, 12, 29))
+    out = sn.equities_sentences(k, b)
+    assert (
+        "Shares are not compared with BTC: the store's BTC closes end on 29 December, before the equities' "
+        "last close on 31 December." in out
+    )
+    assert not any("beat BTC" in s for s in out)
+    assert sn.no_btc_comparison_sentence(basket(), b) is None
+    assert sn.no_btc_comparison_sentence(k, btc(month="2025-12", close_date=date(2025, 12, 31))) == (
+        "Shares are not compared with BTC: the store lacks a BTC close on 28 November 2025 or 31 December."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(99.2e6, "+$99.2 million"), (-1.1e9, "-$1.1 billion"), (465162.0, "+$465,162"), (0.0, "$0"), (None, "n/a")],
+)
+def test_signed_usd_for_contributions(value, text):
+    assert fmt.signed_usd(value) == text

@@ -50,6 +50,45 @@ class Inputs:
     default_fleet: bool
     missing: dict[str, str] = field(default_factory=dict)
     basket_explain: dict[str, Any] | None = None
+    halving: dict[str, Any] | None = None
+
+
+#: The block subsidy of the first era, BTC per block; it halves every 210,000 blocks.
+INITIAL_SUBSIDY_BTC = 50.0
+
+
+def subsidy_halving(
+    dates: list[date],
+    subsidy_btc: list[float | None],
+    block_count: list[int | None],
+    usd_per_ehs_day: list[float | None],
+) -> dict[str, Any] | None:
+    """The subsidy halving inside these days (date, subsidy per block and mean hashprice before/after), or None.
+
+    Each day's subsidy era is round(log2(50 / (subsidy_btc / block_count))), so a day with a few odd
+    blocks keeps its era; the halving day is the first day of the last era. Means are over days with
+    a hashprice.
+    """
+    days = []
+    for d, sub, blocks, hp in zip(dates, subsidy_btc, block_count, usd_per_ehs_day, strict=True):
+        if sub is None or not blocks or sub <= 0:
+            continue
+        days.append((d, round(math.log2(INITIAL_SUBSIDY_BTC / (sub / blocks))), hp))
+    if not days or days[0][1] == days[-1][1]:
+        return None
+    first_era, last_era = days[0][1], days[-1][1]
+    day = next(d for d, era, _ in days if era == last_era)
+    before = [hp for d, _, hp in days if d < day and hp is not None]
+    after = [hp for d, _, hp in days if d >= day and hp is not None]
+    return {
+        "date": day,
+        "subsidy_before_btc": INITIAL_SUBSIDY_BTC / 2**first_era,
+        "subsidy_after_btc": INITIAL_SUBSIDY_BTC / 2**last_era,
+        "days_before": len(before),
+        "days_after": len(after),
+        "usd_per_ehs_day_before": round(sum(before) / len(before), 2) if before else None,
+        "usd_per_ehs_day_after": round(sum(after) / len(after), 2) if after else None,
+    }
 
 
 def _optional_service(module: str, func: str) -> Any:
@@ -110,7 +149,17 @@ def gather(
         except DataGap as exc:
             missing["economics"] = str(exc)
     default_fleet = efficiency_jth == DEFAULT_EFFICIENCY_JTH and power_usd_kwh == DEFAULT_POWER_USD_KWH
-    return Inputs(month, hp, hp_prev, btc, basket, econ, efficiency_jth, power_usd_kwh, default_fleet, missing, explain)
+    first, last = service.parse_month(month)
+    daily = service.network_daily(store, first, last, estimator=hp["estimator"], basis=hp["basis"])
+    halving = subsidy_halving(
+        daily["date"].to_list(),
+        daily["subsidy_btc"].to_list(),
+        daily["block_count"].to_list(),
+        daily["usd_per_ehs_day"].to_list(),
+    )
+    return Inputs(
+        month, hp, hp_prev, btc, basket, econ, efficiency_jth, power_usd_kwh, default_fleet, missing, explain, halving
+    )
 
 
 def _no_priced_members(basket: dict[str, Any], month: str) -> str:
@@ -426,7 +475,79 @@ def _network_section(inp: Inputs, prov: _Prov) -> dict:
         ),
         "days_in_month": figure(hp["days_in_month"], "days", fmt.count(hp["days_in_month"]), "calendar", {}, []),
     }
+    figs.update(_halving_figures(inp.halving or {}, basis, month_src, prov.network))
     return {"status": "ok", "reason": None, "figures": figs}
+
+
+def _halving_figures(h: dict[str, Any], basis: dict[str, Any], month_src: list[dict], net_src: list[dict]) -> dict:
+    """The subsidy halving of the month, if any (values None otherwise): date, subsidy and hashprice around it."""
+    era = "subsidy era of a day = round(log2(50 / (subsidy_btc / block_count)))"
+    mean = "mean of daily metrics.network.hashprice_usd_per_ehs_day over the month's days "
+    day = _iso(h.get("date"))
+    return {
+        "halving_date": figure(
+            day,
+            "date",
+            fmt.day_label(day, day[:7]) if day else "n/a",
+            f"first day of the month's last {era}",
+            {},
+            net_src,
+        ),
+        "halving_subsidy_before_btc": figure(
+            h.get("subsidy_before_btc"),
+            "BTC per block",
+            fmt.subsidy(h.get("subsidy_before_btc")),
+            f"50 / 2^era of the month's first day ({era})",
+            {},
+            net_src,
+        ),
+        "halving_subsidy_after_btc": figure(
+            h.get("subsidy_after_btc"),
+            "BTC per block",
+            fmt.subsidy(h.get("subsidy_after_btc")),
+            f"50 / 2^era of the month's last day ({era})",
+            {},
+            net_src,
+        ),
+        "halving_days_before": figure(
+            h.get("days_before"),
+            "days",
+            fmt.count(h.get("days_before")),
+            "days of the month before halving_date with a hashprice",
+            {},
+            month_src,
+        ),
+        "halving_days_after": figure(
+            h.get("days_after"),
+            "days",
+            fmt.count(h.get("days_after")),
+            "days of the month from halving_date on with a hashprice",
+            {},
+            month_src,
+        ),
+        "hashprice_before_halving_usd_per_ehs_day": figure(
+            h.get("usd_per_ehs_day_before"),
+            "USD per EH/s per day",
+            fmt.usd(h.get("usd_per_ehs_day_before")),
+            mean + "before halving_date",
+            basis,
+            month_src,
+        ),
+        "hashprice_halving_change_pct": _pct_fig(
+            _round(nw.pct_change(h.get("usd_per_ehs_day_after"), h.get("usd_per_ehs_day_before")), 2),
+            "metrics.network.pct_change(hashprice_after_halving, hashprice_before_halving)",
+            {"before": h.get("usd_per_ehs_day_before"), "after": h.get("usd_per_ehs_day_after")},
+            month_src,
+        ),
+        "hashprice_after_halving_usd_per_ehs_day": figure(
+            h.get("usd_per_ehs_day_after"),
+            "USD per EH/s per day",
+            fmt.usd(h.get("usd_per_ehs_day_after")),
+            mean + "from halving_date on",
+            basis,
+            month_src,
+        ),
+    }
 
 
 def _btc_section(inp: Inputs, prov: _Prov) -> dict:
@@ -551,6 +672,22 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
     ends = {"start_date": _iso(k.get("start_date")), "end_date": _iso(k.get("end_date"))}
     ret = "share-price change (split-adjusted) from start_date to end_date"
     figs = {
+        "start_date": figure(
+            ends["start_date"],
+            "date",
+            fmt.day_label(ends["start_date"], inp.month),
+            "last trading day with closes before the month (the basket's start)",
+            {},
+            src,
+        ),
+        "end_date": figure(
+            ends["end_date"],
+            "date",
+            fmt.day_label(ends["end_date"], inp.month),
+            "last trading day with closes in the month (the basket's end)",
+            {},
+            src,
+        ),
         "members_total": figure(
             k.get("members_total"),
             "companies",
@@ -677,6 +814,7 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
                     "market_cap_end_usd - market_cap_start_usd",
                     t_in,
                     t_src,
+                    signed=fmt.signed_usd(m.get("contribution_usd")),
                 ),
             }
         )

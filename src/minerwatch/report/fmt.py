@@ -60,6 +60,16 @@ def usd(value: float | None) -> str:
     return f"{sign}${v:,.2f}"
 
 
+def signed_usd(value: float | None) -> str:
+    """Dollars with an explicit sign for changes in tables: `+$99.2 million`, `-$1.1 billion`, `$0`."""
+    if _missing(value):
+        return "n/a"
+    if value == 0:
+        return "$0"
+    text = usd(value)
+    return text if text.startswith("-") else "+" + text
+
+
 def usd_abs(value: float | None) -> str:
     """Dollar amount without its sign (the verb carries it): `$5.3 billion`."""
     return "n/a" if _missing(value) else usd(abs(float(value)))  # type: ignore[arg-type]
@@ -73,6 +83,11 @@ def usd_price(value: float | None, decimals: int = 3) -> str:
 def btc(value: float | None, decimals: int = 4) -> str:
     """BTC amounts: `0.5709 BTC`."""
     return "n/a" if _missing(value) else f"{value:,.{decimals}f} BTC"
+
+
+def subsidy(value: float | None) -> str:
+    """A block subsidy, all its decimals: `6.25 BTC`, `3.125 BTC`, `50 BTC`."""
+    return "n/a" if _missing(value) else f"{value:g} BTC"
 
 
 def ehs(value: float | None) -> str:

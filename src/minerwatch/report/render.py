@@ -70,7 +70,7 @@ def _network(facts: dict, inp: Inputs) -> dict[str, Any]:
     return {
         "id": "network",
         "title": "Network",
-        "paragraphs": sn.network_sentences(inp.hp, inp.hp_prev),
+        "paragraphs": sn.network_sentences(inp.hp, inp.hp_prev, inp.halving),
         "tables": [_table(["", cur, prev, "Change"], rows)],
         "charts": ["hashprice"],
     }
@@ -145,9 +145,9 @@ def _equities(facts: dict, inp: Inputs) -> dict[str, Any]:
                         _t(m["market_cap_start_usd"]),
                         _t(m["market_cap_end_usd"]),
                         _t(m["change_pct"], "signed"),
-                        _t(m["contribution_usd"]),
+                        _t(m["contribution_usd"], "signed"),
                         _t(m["price_change_pct"], "signed"),
-                        "yes" if m["beat_btc"] else "no",
+                        "n/a" if m["beat_btc"] is None else "yes" if m["beat_btc"] else "no",
                     ]
                     for m in sec["members"]
                 ],
@@ -157,7 +157,7 @@ def _equities(facts: dict, inp: Inputs) -> dict[str, Any]:
     return {
         "id": "equities",
         "title": "Miner equities",
-        "paragraphs": sn.equities_sentences(inp.basket),
+        "paragraphs": sn.equities_sentences(inp.basket, inp.btc),
         "tables": tables,
         "charts": ["basket", "members"],
     }
@@ -238,7 +238,9 @@ def _method(facts: dict) -> dict[str, Any]:
 def document(facts: dict[str, Any], inp: Inputs, charts: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The note as plain data: title, then sections of sentences, tables and charts (those that exist)."""
     charts = charts or {}
-    summary = sn.summary_sentences(inp.month, inp.hp, inp.btc, inp.basket, inp.econ, inp.missing, inp.hp_prev)
+    summary = sn.summary_sentences(
+        inp.month, inp.hp, inp.btc, inp.basket, inp.econ, inp.missing, inp.hp_prev, inp.halving
+    )
     sections = [
         {"id": "summary", "title": "Summary", "paragraphs": [], "bullets": summary, "tables": [], "charts": []},
         _network(facts, inp),
@@ -250,8 +252,14 @@ def document(facts: dict[str, Any], inp: Inputs, charts: dict[str, dict[str, Any
     for s in sections:
         s.setdefault("bullets", [])
         s["charts"] = [charts[name] for name in s["charts"] if name in charts]
+    title = f"Bitcoin mining in {facts['month_label']}"
+    close = facts["sections"]["btc"]["figures"]["close_date"]
+    if sn.btc_partial(inp.btc):
+        title += f" (to {close['text']})"
+    elif sn.partial_days(inp.hp):
+        title += f" ({sn.partial_days(inp.hp)})"
     return {
-        "title": f"Bitcoin mining in {facts['month_label']}",
+        "title": title,
         "month": facts["month"],
         "month_label": facts["month_label"],
         "sections": sections,

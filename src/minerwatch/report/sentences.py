@@ -8,6 +8,7 @@ is missing gets one sentence saying so (`missing_sentence`).
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,14 +56,51 @@ def missing_sentence(section: str, month: str, reason: str | None = None) -> str
 # -- network ---------------------------------------------------------------------------------------
 
 
-def hashprice_sentence(hp: dict[str, Any]) -> str:
-    """`Miners earned $Z per EH/s per day on average in block rewards, down W% from January.`"""
+def partial_days(hp: dict[str, Any]) -> str | None:
+    """`29 of 31 days` when the store covers only part of the month, else None."""
+    days, in_month = hp.get("days"), hp.get("days_in_month")
+    if days is None or in_month is None or days >= in_month:
+        return None
+    return f"{fmt.count(days)} of {fmt.count(in_month)} days"
+
+
+def hashprice_sentence(hp: dict[str, Any], halving: dict[str, Any] | None = None) -> str:
+    """`Miners earned $Z per EH/s per day on average in block rewards, down W% from January.`
+
+    A partial month says how many days it covers; a halving month adds the halving as a clause.
+    """
     month = hp["month"]
     head = f"Miners earned {fmt.usd(hp['usd_per_ehs_day'])} per EH/s per day on average in block rewards"
+    when = fmt.month_label(month)
+    part = partial_days(hp)
+    if part:
+        when += f" ({part})"
     move = fmt.updown_phrase(hp.get("mom_change_pct"))
-    if move is None:
-        return f"{head} in {fmt.month_label(month)}."
-    return f"{head} in {fmt.month_label(month)}, {move} from {_prev(month)}."
+    text = f"{head} in {when}" if move is None else f"{head} in {when}, {move} from {_prev(month)}"
+    if halving:
+        text += (
+            f", with the block subsidy halving to {fmt.subsidy(halving['subsidy_after_btc'])} "
+            f"on {fmt.day_label(halving['date'], month)}"
+        )
+    return text + "."
+
+
+def halving_sentence(halving: dict[str, Any] | None, month: str) -> str | None:
+    """`The block subsidy halved from 6.25 BTC to 3.125 BTC per block on 20 April: ...`; None without a halving."""
+    if not halving:
+        return None
+    text = (
+        f"The block subsidy halved from {fmt.subsidy(halving['subsidy_before_btc'])} to "
+        f"{fmt.subsidy(halving['subsidy_after_btc'])} per block on {fmt.day_label(halving['date'], month)}"
+    )
+    before, after = halving.get("usd_per_ehs_day_before"), halving.get("usd_per_ehs_day_after")
+    if before is not None and after is not None:
+        text += (
+            f": hashprice averaged {fmt.usd(before)} per EH/s per day over the "
+            f"{fmt.count(halving['days_before'])} days before it and {fmt.usd(after)} over the "
+            f"{fmt.count(halving['days_after'])} days from it on ({fmt.updown_phrase(pct_change(after, before))})"
+        )
+    return text + "."
 
 
 def hashrate_sentence(hp: dict[str, Any], prev: dict[str, Any] | None = None) -> str:
@@ -79,15 +117,20 @@ def hashrate_sentence(hp: dict[str, Any], prev: dict[str, Any] | None = None) ->
     return text + "."
 
 
-def network_sentences(hp: dict[str, Any], prev: dict[str, Any] | None = None) -> list[str]:
+def network_sentences(
+    hp: dict[str, Any], prev: dict[str, Any] | None = None, halving: dict[str, Any] | None = None
+) -> list[str]:
     """The Network section: hashprice in USD and BTC, hashrate and difficulty, fee share, all vs last month."""
     prev = prev or {}
     btc_text = f"In BTC terms that is {fmt.btc(hp['btc_per_ehs_day'])} per EH/s per day"
     btc_move = fmt.updown_phrase(pct_change(hp["btc_per_ehs_day"], prev.get("btc_per_ehs_day")))
     if btc_move is not None:
         btc_text += f" ({btc_move})"
-    out = [
-        hashprice_sentence(hp),
+    out = [hashprice_sentence(hp)]
+    halved = halving_sentence(halving, hp["month"])
+    if halved:
+        out.append(halved)
+    out += [
         f"{btc_text}, or {fmt.usd(hp['usd_per_phs_day'])} per PH/s per day.",
         hashrate_sentence(hp, prev),
     ]
@@ -115,11 +158,26 @@ def pct_change(new: float | None, old: float | None) -> float | None:
 # -- BTC ----------------------------------------------------------------------------------------
 
 
+def btc_partial(b: dict[str, Any]) -> bool:
+    """Whether the store's BTC closes end before the month does (the month is still running)."""
+    month = b["month"]
+    last_day = f"{month}-{calendar.monthrange(int(month[:4]), int(month[5:7]))[1]:02d}"
+    return b.get("close_date") is not None and str(b["close_date"])[:10] < last_day
+
+
 def btc_change_sentence(b: dict[str, Any]) -> str:
     """`BTC fell 17.6% in February 2025 to close at $84,244, from $102,263 at the end of January.`"""
     month = b["month"]
     move = fmt.change_phrase(b.get("change_pct"))
     close = fmt.usd(b["close_usd"])
+    if btc_partial(b):
+        through = f"through {fmt.day_label(b['close_date'], month)}"
+        if move is None:
+            return f"BTC was at {close} on {fmt.day_label(b['close_date'], month)}."
+        return (
+            f"BTC {move} in {fmt.month_label(month)} {through}, to {close}, "
+            f"from {fmt.usd(b['open_usd'])} at the end of {_prev(month)}."
+        )
     if move is None:
         return f"BTC closed {fmt.month_label(month)} at {close}."
     return (
@@ -148,7 +206,8 @@ def btc_sentences(b: dict[str, Any]) -> list[str]:
     elif dd >= 0 or fmt.pct(dd) == "0.0%":
         out.append(f"BTC ended the month at its all-time closing high of {ath} ({ath_day}).")
     else:
-        out.append(f"At month end BTC was {fmt.pct(dd)} below its all-time closing high of {ath} ({ath_day}).")
+        when = f"On {fmt.day_label(b['close_date'], month)}" if btc_partial(b) else "At month end"
+        out.append(f"{when} BTC was {fmt.pct(dd)} below its all-time closing high of {ath} ({ath_day}).")
     return out
 
 
@@ -192,7 +251,26 @@ def basket_sentence(basket: dict[str, Any]) -> str:
     return f"{who} aggregate market cap {verb} {fmt.pct(change)} ({fmt.usd_abs(change_usd)}) in {month}."
 
 
-def beat_btc_sentence(basket: dict[str, Any]) -> str | None:
+def _same_day(a: object, b: object) -> bool:
+    return a is not None and b is not None and str(a)[:10] == str(b)[:10]
+
+
+def btc_period(basket: dict[str, Any], btc: dict[str, Any] | None = None) -> str:
+    """`in the month` when the basket's two closing dates are BTC's month ends, else `between 28 March and 30 April`.
+
+    The basket compares closes on the last trading days, which differ from the calendar month ends
+    that the BTC section uses when a month ends on a weekend or holiday; the sentence then names them.
+    """
+    start, end = basket.get("start_date"), basket.get("end_date")
+    if btc is None or start is None or end is None:
+        return "in the month"
+    if _same_day(start, btc.get("open_date")) and _same_day(end, btc.get("close_date")):
+        return "in the month"
+    month = basket["month"]
+    return f"between {fmt.day_label(start, month)} and {fmt.day_label(end, month)}"
+
+
+def beat_btc_sentence(basket: dict[str, Any], btc: dict[str, Any] | None = None) -> str | None:
     """`Shares of 5 of the 12 miners beat BTC, which fell 17.6% in the month.`; None without a BTC change."""
     btc_change = basket.get("btc_change_pct")
     beat = basket.get("beat_btc_count")
@@ -206,10 +284,30 @@ def beat_btc_sentence(basket: dict[str, Any]) -> str | None:
         lead = f"All {fmt.count(n)} miners' shares beat BTC"
     else:
         lead = f"Shares of {fmt.count(beat)} of the {fmt.count(n)} miners beat BTC"
-    return f"{lead}, which {move} in the month."
+    return f"{lead}, which {move} {btc_period(basket, btc)}."
 
 
-def equities_sentences(basket: dict[str, Any]) -> list[str]:
+def no_btc_comparison_sentence(basket: dict[str, Any], btc: dict[str, Any] | None = None) -> str | None:
+    """Why the members are not compared with BTC (no BTC close on a basket date); None when they are."""
+    if basket.get("beat_btc_count") is not None or not basket.get("members_priced"):
+        return None
+    month = basket["month"]
+    start, end = basket.get("start_date"), basket.get("end_date")
+    last_btc = (btc or {}).get("close_date")
+    if end is not None and last_btc is not None and str(last_btc)[:10] < str(end)[:10]:
+        return (
+            f"Shares are not compared with BTC: the store's BTC closes end on {fmt.day_label(last_btc, month)}, "
+            f"before the equities' last close on {fmt.day_label(end, month)}."
+        )
+    if start is not None and end is not None:
+        return (
+            f"Shares are not compared with BTC: the store lacks a BTC close on {fmt.day_label(start, month)} "
+            f"or {fmt.day_label(end, month)}."
+        )
+    return "Shares are not compared with BTC: the store lacks BTC closes on the basket's dates."
+
+
+def equities_sentences(basket: dict[str, Any], btc: dict[str, Any] | None = None) -> list[str]:
     """The Miner equities section: aggregate and change, best/worst, cohorts, beat-BTC count, gaps."""
     out = [basket_sentence(basket)]
     best, worst = member_change(basket, "best"), member_change(basket, "worst")
@@ -228,7 +326,7 @@ def equities_sentences(basket: dict[str, Any]) -> list[str]:
             parts.append(f"{cohort_label(name)} {move} (to {fmt.usd(c.get('market_cap_end_usd'))})")
     if parts:
         out.append("By cohort, " + (", while ".join(parts) if len(parts) == 2 else "; ".join(parts)) + ".")
-    beat = beat_btc_sentence(basket)
+    beat = beat_btc_sentence(basket, btc) or no_btc_comparison_sentence(basket, btc)
     if beat:
         out.append(beat)
     missing = basket.get("missing") or []
@@ -290,12 +388,13 @@ def summary_sentences(
     econ: dict[str, Any] | None,
     missing: Mapping[str, str | None] | None = None,
     hp_prev: dict[str, Any] | None = None,
+    halving: dict[str, Any] | None = None,
 ) -> list[str]:
     """The 4-6 headline sentences; a missing section contributes its one 'no data' sentence."""
     missing = missing or {}
     out: list[str] = []
     if hp is not None:
-        out += [hashprice_sentence(hp), hashrate_sentence(hp, hp_prev)]
+        out += [hashprice_sentence(hp, halving), hashrate_sentence(hp, hp_prev)]
     else:
         out.append(missing_sentence("network", month, missing.get("network")))
     if b is not None:
@@ -304,7 +403,7 @@ def summary_sentences(
         out.append(missing_sentence("btc", month, missing.get("btc")))
     if basket is not None:
         out.append(basket_sentence(basket))
-        beat = beat_btc_sentence(basket)
+        beat = beat_btc_sentence(basket, b)
         if beat:
             out.append(beat)
     else:
