@@ -116,6 +116,17 @@ def test_mempool_plan_incremental_and_backfill():
     one_day = mempool.plan({"net": date(2026, 11, 27), "px": date(2026, 11, 27)}, today=today)
     assert (one_day.fees_interval, one_day.hashrate_interval) == ("3d", "1m")
     assert one_day.price_days == (date(2026, 11, 27),)
+    # The daily cron: yesterday's run stored up to 11-26. 3d (one block per row, exact) still covers all
+    # of 11-26 again and 11-27; the 11-26 close fetched at 06:00 on 11-27 is final, so one price point.
+    daily = {"net": date(2026, 11, 26), "px": date(2026, 11, 26), "px_fetched": datetime(2026, 11, 27, 6)}
+    cron = mempool.plan(daily, today=today)
+    assert (cron.start, cron.fees_interval, cron.hashrate_interval, cron.price_days) == (
+        date(2026, 11, 26), "3d", "1m", (date(2026, 11, 27),))
+    # A close fetched within the hour after its midnight may be the last point before it: fetched again.
+    early = mempool.plan({**daily, "px_fetched": datetime(2026, 11, 27, 0, 20)}, today=today)
+    assert early.price_days == (date(2026, 11, 26), date(2026, 11, 27))
+    # A missed day: 4 days to cover -> the 1w interval (5-minute buckets, block counts estimated).
+    assert mempool.plan({**daily, "net": date(2026, 11, 25)}, today=today).fees_interval == "1w"
     after_snapshot = mempool.plan({"any_net": date(2025, 12, 29), "any_px": date(2025, 12, 29)}, today=today)
     assert (after_snapshot.start, after_snapshot.fees_interval, after_snapshot.hashrate_interval) == (
         date(2025, 12, 28),

@@ -73,15 +73,22 @@ def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypa
         assert bytes(payload[1]) == recorded.bytes(FEES_3D)  # raw bytes kept for re-parsing
     server.log.clear()
     [again] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
-    # Incremental: one mining call, one hashrate call, one price point for the missing day.
+    # Same-day rerun: the held day is fetched again (one-block 3d window, for revisions); its close was
+    # fetched more than an hour after the midnight ending it, so it is final and not asked for again.
+    assert server.paths() == ["/api/v1/mining/blocks/fees/3d", "/api/v1/mining/hashrate/1m"]
+    assert (again.status, again.inserted, again.updated, again.unchanged) == ("ok", 0, 0, 1)
+    # The same bytes came back, so no new payload row (payloads are keyed by sha256); a second run row.
+    assert counts(db_path, "mempool") == {"network": 1, "prices": 2, "payloads": 3, "runs": 2}
+    server.log.clear()
+    [next_day] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 13), cache=False, sleep=lambda s: None)
+    # The daily cron: still one-block rows (3d reaches back into 01-10 at this clock time, so all of the
+    # held day 01-11 and the new 01-12), the retargets, and one price point: the close of 01-12.
     assert server.paths() == [
         "/api/v1/mining/blocks/fees/3d",
         "/api/v1/mining/hashrate/1m",
-        "/api/v1/historical-price?currency=USD&timestamp=1768176000",
+        "/api/v1/historical-price?currency=USD&timestamp=1768262400",
     ]
-    assert (again.status, again.inserted, again.updated, again.unchanged) == ("ok", 0, 0, 2)
-    # The same bytes came back, so no new payload row (payloads are keyed by sha256); a second run row.
-    assert counts(db_path, "mempool") == {"network": 1, "prices": 2, "payloads": 3, "runs": 2}
+    assert (next_day.requests, next_day.inserted) == (3, 1)  # the 01-12 close (06:00 point, the last inside it)
 
 
 def test_cli_sync_prints_counts(server, recorded, db_path, monkeypatch):

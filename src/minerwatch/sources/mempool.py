@@ -41,6 +41,9 @@ INTERVALS: list[tuple[str, int]] = [
 OVERLAP_DAYS = 1
 #: Up to this many missing price days, fetch one point per day; beyond, the whole price history once.
 PER_DAY_PRICE_LIMIT = 7
+#: A close fetched this long after the midnight ending its day is final (mempool prices are hourly);
+#: one fetched earlier may be a provisional last-point-before-midnight and is fetched again.
+PRICE_SETTLE = timedelta(hours=1)
 VENUE = "mempool.space price index"
 TIME_CONVENTION = "UTC day; close = mempool USD price at 00:00 UTC ending the day (or the last point before it)"
 
@@ -57,10 +60,12 @@ class Query:
 
 
 def read_state(store: Any) -> dict[str, Any]:
-    """Last day held by mempool (network, prices) and the latest network day of any source."""
+    """Last day held by mempool (network, prices), when its last close was fetched, the latest day of any source."""
     q = store.query(
         "SELECT (SELECT max(date) FROM network_daily WHERE source_id = 'mempool') AS net, "
         "(SELECT max(date) FROM btc_prices_daily WHERE source_id = 'mempool') AS px, "
+        "(SELECT p.fetched_at FROM btc_prices_daily b JOIN payloads p ON p.sha256 = b.payload_sha256 "
+        " WHERE b.source_id = 'mempool' ORDER BY b.date DESC LIMIT 1) AS px_fetched, "
         "(SELECT max(date) FROM network_daily) AS any_net, (SELECT max(date) FROM btc_prices_daily) AS any_px"
     ).row(0, named=True)
     return q
@@ -87,11 +92,19 @@ def plan(state: dict[str, Any], *, today: date, start: date | None = None, optio
 
     net_start = begin(state.get("net"), state.get("any_net"))
     px_start = begin(state.get("px"), state.get("any_px"))
+    own_px, fetched = state.get("px"), state.get("px_fetched")
+    if start is None and own_px is not None and fetched is not None and (
+        fetched >= datetime.combine(own_px + timedelta(days=1), datetime.min.time()) + PRICE_SETTLE
+    ):
+        px_start = own_px + timedelta(days=1)  # the last close held is final: not fetched again
     fees_iv = hr_iv = None
     if net_start < today:
-        # +1 day for the left-neighbour bucket; the hashrate call also needs the adjustment before start.
+        # Days net_start..today inclusive: a k-day window fetched on `today` reaches back into day
+        # today-k at the current clock time, so it holds all of net_start and the left-neighbour
+        # bucket at the end of the day before. The hashrate call also needs the retarget in force at
+        # net_start (up to 14 days earlier).
         need = (today - net_start).days + 1
-        fees_iv = interval_covering(need + 1)
+        fees_iv = interval_covering(need)
         hr_iv = interval_covering(need + 16)
     price_days: tuple[date, ...] = ()
     full = False
