@@ -28,6 +28,11 @@ PRICE_SOURCE_PRIORITY = ("yahoo", "nasdaq_screener", "dsturdy", "dieperdev", "sp
 SHARES_SOURCE_PRIORITY = ("edgar", "sec_filings", "nasdaq_screener")
 CORPORATE_ACTION_PRIORITY = ("yahoo", "edgar", "equities_derived")
 
+#: A shares fact older than this on the period's end date is flagged: a US filer's cover count is
+#: at most ~4 months old (10-Q/10-K covers, plus NASDAQ's lag of up to two weeks); older means
+#: filings were missed, as with foreign filers whose NASDAQ count stays put for months (IREN, BTDR).
+STALE_SHARES_DAYS = 120
+
 PERIOD_BASIS = (
     "change from the last trading day's close of the previous month to the last trading day's close of "
     "the month; market cap = nominal close x shares outstanding from the latest fact dated on or before "
@@ -297,6 +302,23 @@ def _perf(m: dict | None) -> dict | None:
     }
 
 
+def _stale_shares(ev: dict) -> list[dict]:
+    """Priced members whose share count on the end date comes from a fact older than STALE_SHARES_DAYS."""
+    out = []
+    for m, _row, _c0, _c1, _s0, s1, _ratio in ev["inputs"]:
+        age = (ev["end"] - s1["as_of_date"]).days
+        if age > STALE_SHARES_DAYS:
+            out.append(
+                {
+                    "ticker": m.ticker,
+                    "shares_as_of": s1["as_of_date"],
+                    "age_days": age,
+                    "shares_source": s1["source_id"],
+                }
+            )
+    return sorted(out, key=lambda r: (-r["age_days"], r["ticker"]))
+
+
 def basket_month(store: Store, month: str, *, basket_path: str | Path | None = None) -> dict:
     """The basket over a month: aggregate market cap and change, members, cohorts, best/worst, vs BTC."""
     ev = _evaluate(store, month, basket_path)
@@ -343,6 +365,7 @@ def basket_month(store: Store, month: str, *, basket_path: str | Path | None = N
         "start_date": ev["start"],
         "end_date": ev["end"],
         "coverage": f"aggregate covers {priced} of {total} members",
+        "stale_shares": _stale_shares(ev),
         "vs_btc_pct_points": _r(agg["vs_btc_pct_points"], 2),
         "basket": ev["basket"].name,
         "basket_file": ev["basket"].path,
@@ -374,6 +397,8 @@ def basket_explain(store: Store, month: str, *, basket_path: str | Path | None =
                 "end_shares": s1["shares_outstanding"],
                 "end_shares_as_of": s1["as_of_date"],
                 "end_shares_source": f"{s1['source_id']} {s1['concept']}",
+                "start_shares_age_days": (start - s0["as_of_date"]).days,
+                "end_shares_age_days": (end - s1["as_of_date"]).days,
                 "shares_split_factor_end": s1["split_factor"],
                 "split_ratio_in_period": ratio,
                 "market_cap_start_usd": row["market_cap_start_usd"],

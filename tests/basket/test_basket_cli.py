@@ -23,6 +23,7 @@ Worst (share price)   BBB -20.00%
 Beat BTC              3 of 4
 Missing               FFF: joined the basket on 2025-02-10, after the period start 2025-01-31; counted from the \
 first full period; GGG: no shares fact dated on or before 2025-01-31 (any source)
+Stale share counts    none
 
 ticker  cohort          cap start  cap end  cap chg  contribution  price chg  beat BTC
 ------  --------------  ---------  -------  -------  ------------  ---------  --------

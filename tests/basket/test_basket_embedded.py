@@ -53,6 +53,11 @@ def test_basket_2025_01_and_02_figures(ro: Store) -> None:
     assert feb["btc_change_pct"] == -17.62 and feb["beat_btc_count"] == 2
     assert (feb["best"]["ticker"], feb["worst"]["ticker"]) == ("CORZ", "GREE")
     assert jan["missing"] == [] and feb["missing"] == []
+    # Foreign filers whose NASDAQ count stayed put: flagged, not silently used as current.
+    assert [(r["ticker"], r["shares_as_of"], r["age_days"]) for r in feb["stale_shares"]] == [
+        ("BTDR", date(2024, 4, 8), 326),
+        ("IREN", date(2024, 8, 30), 182),
+    ]
 
 
 def test_mara_february_by_hand(ro: Store) -> None:

@@ -195,3 +195,19 @@ def test_a_live_split_reported_again_is_not_applied_twice(synth_store: Store, ba
     assert acts == {"CCC": [(date(2025, 2, 15), 0.1)], "DDD": [(date(2025, 3, 10), 2.0)]}
     d = sb.basket_month(synth_store, "2025-02", basket_path=basket_path)
     assert next(m for m in d["members"] if m["ticker"] == "CCC")["market_cap_end_usd"] == 1250.0
+
+
+def test_stale_share_counts_are_flagged(synth_store: Store, basket_path: Path, monkeypatch) -> None:
+    # AAA, CCC and DDD end the window on facts dated 2025-01-01 (58 days before 2025-02-28), BBB on 02-20.
+    assert sb.basket_month(synth_store, "2025-02", basket_path=basket_path)["stale_shares"] == []
+    monkeypatch.setattr(sb, "STALE_SHARES_DAYS", 58)
+    assert sb.basket_month(synth_store, "2025-02", basket_path=basket_path)["stale_shares"] == []
+    monkeypatch.setattr(sb, "STALE_SHARES_DAYS", 57)
+    stale = sb.basket_month(synth_store, "2025-02", basket_path=basket_path)["stale_shares"]
+    assert stale == [
+        {"ticker": t, "shares_as_of": date(2025, 1, 1), "age_days": 58, "shares_source": "test"}
+        for t in ("AAA", "CCC", "DDD")
+    ]
+    e = sb.basket_explain(synth_store, "2025-02", basket_path=basket_path)
+    bbb = next(m for m in e["members"] if m["ticker"] == "BBB")
+    assert (bbb["start_shares_age_days"], bbb["end_shares_age_days"]) == (30, 8)

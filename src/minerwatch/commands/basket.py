@@ -58,6 +58,11 @@ def _summary(d: dict[str, Any]) -> str:
         ("Worst (share price)", f"{worst['ticker']} {_pct(worst['price_change_pct'])}" if worst else "n/a"),
         ("Beat BTC", f"{d['beat_btc_count']} of {d['members_priced']}" if d["beat_btc_count"] is not None else "n/a"),
         ("Missing", missing),
+        (
+            "Stale share counts",
+            "; ".join(f"{r['ticker']} as of {r['shares_as_of']} ({r['age_days']} days)" for r in d["stale_shares"])
+            or "none",
+        ),
     ]
     return key_value_table(rows, f"Miner basket {d['month']}  ({d['basket']})")
 
