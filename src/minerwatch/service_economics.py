@@ -692,16 +692,39 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
     price = float(close["close_usd"][0])
     fee_share = float(net["fee_share_pct"] or 0.0)
     rewards_btc = ec.future_subsidy_btc(int(tip), ec.BLOCKS_PER_FOUR_YEARS) / (1.0 - fee_share / 100.0)
+    # Cross-check: the BTC each member reports producing that month as a share of all the BTC mined (subsidy +
+    # fees) in the month, when the store holds every day of it. Independent of the hashrate metric used.
+    days = service.network_facts(store, first, last)
+    month_reward_btc = (
+        float(days["subsidy_btc"].sum()) + float(days["fees_btc"].sum())
+        if days.height == (last - first).days + 1
+        else None
+    )
+    produced = {
+        t: b
+        for t, b in store.query(
+            f"""
+            SELECT ticker, btc_produced FROM miner_hashrate_reported WHERE month = ? AND btc_produced IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY ticker ORDER BY {service._priority_case(HASHRATE_SOURCE_PRIORITY)},
+                                       btc_produced DESC) = 1
+            """,
+            [month],
+        ).rows()
+    }
     rows = []
     for r in reported.iter_rows(named=True):
         cap = members.get(r["ticker"], {}).get("market_cap_end_usd")
         share = ec.hashrate_share_pct(r["hashrate_ehs"], network_ehs)
+        btc = produced.get(r["ticker"])
+        made = 100.0 * btc / month_reward_btc if btc is not None and month_reward_btc else None
         rows.append(
             {
                 "ticker": r["ticker"],
                 "hashrate_ehs": r["hashrate_ehs"],
                 "metric": r["metric"],
                 "hashrate_share_pct": _r(share, 3),
+                "btc_produced": btc,
+                "produced_reward_share_pct": _r(made, 3),
                 "market_cap_end_usd": cap,
                 "market_cap_to_reward_share_multiple": _r(
                     ec.market_cap_to_reward_share_multiple(cap, share, rewards_btc, price) if cap else None, 2
@@ -719,6 +742,8 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
             f"{rng['last'][0]}, sparsely); add your own with `minerwatch import FILE --kind hashrate`"
         )
     both = [r for r in rows if r["market_cap_end_usd"]]
+    with_btc = [r for r in rows if r["produced_reward_share_pct"] is not None]
+    btc_total = sum(r["btc_produced"] for r in with_btc)
     total_ehs = sum(r["hashrate_ehs"] for r in rows)
     both_ehs = sum(r["hashrate_ehs"] for r in both)
     both_cap = sum(r["market_cap_end_usd"] for r in both)
@@ -739,6 +764,17 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
         )
         if both
         else None,
+        "month_reward_btc": _r(month_reward_btc, 2),
+        "members_with_btc_produced": len(with_btc),
+        "btc_produced": _r(btc_total, 2) if with_btc else None,
+        "produced_reward_share_pct": _r(100.0 * btc_total / month_reward_btc, 2)
+        if with_btc and month_reward_btc
+        else None,
+        "hashrate_share_pct_same_members": _r(
+            ec.hashrate_share_pct(sum(r["hashrate_ehs"] for r in with_btc), network_ehs), 2
+        )
+        if with_btc
+        else None,
         "members": rows,
         "not_reporting": [t for t in tickers if t not in {r["ticker"] for r in rows}],
         "height_end_of_month": int(tip),
@@ -748,7 +784,9 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
             "energized > deployed; companies' metrics are not like for like: energized/deployed run ~10-25% above "
             "operating) over the month's mean block-count network hashrate; rewards = subsidy of the 210,000 "
             "blocks after the month's last height / (1 - the month's fee share), valued at the month-end BTC close; "
-            "multiple = members' month-end market cap / (their hashrate share x that value), members reporting both"
+            "multiple = members' month-end market cap / (their hashrate share x that value), members reporting both; "
+            "that is, as if each kept its share of network hashrate for the next 210,000 blocks at today's price; "
+            "cross-check: BTC each member reports producing / all BTC mined in the month (subsidy + fees)"
         ),
     }
 

@@ -219,3 +219,19 @@ def test_every_economics_command_has_an_example() -> None:
         "scenario",
     ]
     assert [n for n, c in cmds.items() if "Example: minerwatch " not in (c.help or "")] == []
+
+
+def test_hashrate_share_table_lines(db_path: Path) -> None:
+    pytest.importorskip("minerwatch.service_basket", reason="the basket module (issue of another helper) is absent")
+    code, out, _ = run("hashrate-share", "--month", "2025-02", "--db", str(db_path))
+    assert code == 0
+    lines = out.splitlines()
+    # Lines that do not depend on the basket's market caps (those belong to the basket's own data).
+    assert lines[2] == "Basket's reported hashrate  111.8 EH/s = 13.80% of 810.2 EH/s (3 of 14 members report)"
+    assert lines[3] == "Next 4 years of rewards     592,661 BTC at $84,243.78"
+    assert lines[5] == (
+        "Check: BTC produced         1,635 BTC = 12.62% of the 12,958 BTC mined (3 members; their reported "
+        "hashrate: 13.80%)"
+    )
+    assert lines[7].startswith("  MARA                      53.70 EH/s (energized) = 6.63%; produced 706 BTC = 5.45%;")
+    assert lines[-1] == "Not reporting               ARBK, BITF, BTBT, BTDR, CIFR, CLSK, CORZ, GREE, HUT, SDIG, WULF"

@@ -71,5 +71,21 @@ def test_basket_share_and_reward_multiple(ro_store: Store) -> None:
     assert d["rewards_next_four_years_btc"] == pytest.approx(subsidy / (1 - d["fee_share_pct"] / 100), rel=1e-4)
     value = d["hashrate_share_pct_with_market_cap"] / 100 * d["rewards_next_four_years_btc"] * d["btc_close_usd"]
     assert d["market_cap_to_reward_share_multiple"] == pytest.approx(d["market_cap_end_usd"] / value, abs=0.01)
+    # Cross-check with BTC produced: the month's rewards are every day's subsidy + fees in February 2025.
+    days = ro_store.query(
+        "SELECT sum(subsidy_btc + fees_btc) AS btc, count(*) AS n FROM network_daily "
+        "WHERE date BETWEEN DATE '2025-02-01' AND DATE '2025-02-28'"
+    ).row(0, named=True)
+    assert days["n"] == 28
+    assert d["month_reward_btc"] == pytest.approx(days["btc"], abs=0.01)
+    members = {m["ticker"]: m for m in d["members"]}
+    # MARA's 706 BTC sits on a row of its own (no hashrate metric): it is still joined to MARA's energized row.
+    assert [members[t]["btc_produced"] for t in ("IREN", "MARA", "RIOT")] == [459.0, 706.0, 470.0]
+    assert members["MARA"]["produced_reward_share_pct"] == pytest.approx(100 * 706 / days["btc"], abs=0.001)
+    assert d["produced_reward_share_pct"] == pytest.approx(100 * 1635 / days["btc"], abs=0.01)
+    # Average operating hashrate matches the share of BTC produced; energized capacity overstates it (MARA).
+    for t in ("IREN", "RIOT"):
+        assert members[t]["produced_reward_share_pct"] == pytest.approx(members[t]["hashrate_share_pct"], abs=0.05)
+    assert members["MARA"]["hashrate_share_pct"] / members["MARA"]["produced_reward_share_pct"] > 1.15
     with pytest.raises(DataGap, match="no basket member has a reported hashrate for 2023-02"):
         se.basket_hashrate_share(ro_store, "2023-02")
