@@ -123,17 +123,18 @@ def _btc_chart(store: Store, month: str, btc: dict[str, Any]) -> str:
 
 
 def _basket_chart(basket: dict[str, Any]) -> str:
+    """Members' share-price change as bars against BTC's change over the same dates (as best/worst and beat-BTC)."""
     members = sorted(
-        (m for m in basket.get("members") or [] if m.get("change_pct") is not None),
-        key=lambda m: m["change_pct"],
+        (m for m in basket.get("members") or [] if m.get("price_change_pct") is not None),
+        key=lambda m: m["price_change_pct"],
         reverse=True,
     )
     ref = None
     if basket.get("btc_change_pct") is not None:
         ref = charts.HLine(basket["btc_change_pct"], f"BTC {basket['btc_change_pct']:+.1f}%")
     return charts.bar_chart(
-        [(m["ticker"], m["change_pct"]) for m in members],
-        title=f"Members' market-cap change in {basket['month']}, %",
+        [(m["ticker"], m["price_change_pct"]) for m in members],
+        title=f"Members' share-price change in {basket['month']}, %",
         reference=ref,
         chart_id="chart-basket",
     )
