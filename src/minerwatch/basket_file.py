@@ -16,6 +16,7 @@ from minerwatch.errors import InputError
 COHORTS = ("pure-play", "AI/HPC-exposed")
 DEFAULT_BASKET = "basket.toml"
 _TICKER = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+_CIK = re.compile(r"^[0-9]{10}$")
 
 
 @dataclass(frozen=True)
@@ -155,9 +156,13 @@ def parse(text: str, label: str, known_tickers: Iterable[str] | None = None) -> 
             not isinstance(shares_sources, list) or not all(isinstance(s, str) for s in shares_sources)
         ):
             raise InputError(f"{where}: `shares_sources` must be a list of source ids, got {shares_sources!r}")
+        if shares_sources is not None and not shares_sources:
+            raise InputError(f"{where}: `shares_sources` is empty; list at least one source id or remove the field")
         for key in ("company", "cik", "exchange"):
             if key in m and not isinstance(m[key], str):
                 raise InputError(f"{where}: `{key}` must be a string, got {m[key]!r}")
+        if m.get("cik") and not _CIK.match(m["cik"]):
+            raise InputError(f'{where}: `cik` must be 10 digits like "0001507605" (or ""), got {m["cik"]!r}')
         members.append(
             Member(
                 ticker=ticker,

@@ -46,6 +46,8 @@ def test_default_basket_is_the_dated_14_plus_cang() -> None:
     assert by["CORZ"].cohort_on(on) == "AI/HPC-exposed"
     assert by["ARBK"].shares_sources == ("nasdaq_screener",)
     assert by["MARA"].cik == "0001507605"
+    assert {m.ticker for m in b.members if not m.cik} == {"ARBK", "CANG"}
+    assert (by["IREN"].cik, by["BTDR"].cik, by["SDIG"].cik) == ("0001878848", "0001899123", "0001856028")
     text = (Path(basket_file.__file__).parent / "data" / "basket.toml").read_text()
     assert "BTBT (Bit Digital) is used" in text  # the 14th name is a stand-in, and the file says so
 
@@ -85,6 +87,8 @@ def _write(tmp_path: Path, text: str) -> Path:
         (GOOD + GOOD, "ticker MARA appears twice"),
         (GOOD + "weight = 2\n", "unknown field(s) weight"),
         (GOOD.replace("from = 2024-01-01 }", "from = 2024-06-01 }"), "the first cohort starts 2024-06-01, after"),
+        (GOOD + "shares_sources = []\n", "`shares_sources` is empty; list at least one source id"),
+        (GOOD + 'cik = "1507605"\n', '`cik` must be 10 digits like "0001507605" (or ""), got \'1507605\''),
     ],
 )
 def test_bad_basket_files(tmp_path: Path, text: str, message: str) -> None:
