@@ -158,14 +158,26 @@ def test_coingecko_all_time_high(recorded):
     }
 
 
-def test_coingecko_refuses_more_than_365_days_without_a_key():
+def test_coingecko_refuses_more_than_365_days_without_a_paid_plan(monkeypatch):
     from minerwatch.errors import InputError
 
     with pytest.raises(InputError) as err:
-        coingecko.plan({"any_px": date(2025, 1, 1)}, today=date(2026, 11, 28), options={"has_key": False})
-    assert "CoinGecko's public API serves only the last 365 days; pass --from 2025-11-29" in str(err.value)
-    q = coingecko.plan({"any_px": date(2025, 1, 1)}, today=date(2026, 11, 28), options={"has_key": True})
+        coingecko.plan({"any_px": date(2025, 1, 1)}, today=date(2026, 11, 28), options={"paid_plan": False})
+    assert "CoinGecko's public API and demo keys serve only the last 365 days; pass --from 2025-11-29" in str(
+        err.value)
+    q = coingecko.plan({"any_px": date(2025, 1, 1)}, today=date(2026, 11, 28), options={"paid_plan": True})
     assert q.days == 699  # from 2024-12-30 (2 days overlap) to 2026-11-28: 698 days + today
+    # A demo key is still limited to a year (CoinGecko answers 401, error 10012); only the pro tier is not.
+    monkeypatch.setenv("MINERWATCH_COINGECKO_API_KEY", "CG-test")
+    monkeypatch.delenv("MINERWATCH_COINGECKO_API_TIER", raising=False)
+    assert not coingecko.paid_plan()
+    with pytest.raises(InputError):
+        coingecko.plan({"any_px": date(2025, 1, 1)}, today=date(2026, 11, 28))
+    monkeypatch.setenv("MINERWATCH_COINGECKO_API_TIER", "pro")
+    assert coingecko.paid_plan() and coingecko.default_url() == coingecko.PRO_URL
+    assert coingecko.plan({"any_px": date(2025, 1, 1)}, today=date(2026, 11, 28)).days == 699
+    # A store with no close at all asks for exactly the 365 days the public tier serves.
+    assert coingecko.plan({}, today=date(2026, 11, 28), options={"paid_plan": False}).days == 365
 
 
 # -- yahoo ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
   close of day D-1 (checked against Coin Metrics: 2024-03-31T00:00 69,702 vs CM close of 03-30 69,663).
 - `/coins/bitcoin?...market_data=true`: `market_data.ath.usd` and `ath_date.usd` (fetched at most daily).
 
-The public (keyless) tier serves only the last 365 days: a longer request is refused up front with a
+The public (keyless) tier and demo keys serve only the last 365 days: a longer request is refused up front with a
 message saying how to get more, never filled with a silent gap. Key: env `MINERWATCH_COINGECKO_API_KEY`
 or `[sources.coingecko] api_key`; `api_tier = "pro"` switches to the pro host and header.
 """
@@ -49,6 +49,11 @@ def api_key() -> str | None:
     return setting("coingecko", "api_key")
 
 
+def paid_plan() -> bool:
+    """True with a key on the pro tier: CoinGecko's demo (free) key, like no key, serves only the last 365 days."""
+    return api_key() is not None and (setting("coingecko", "api_tier") or "demo").lower() == "pro"
+
+
 def default_url() -> str:
     """Pro host when `api_tier = pro`, else the public/demo host."""
     return PRO_URL if (setting("coingecko", "api_tier") or "").lower() == "pro" else DEFAULT_URL
@@ -73,18 +78,18 @@ def read_state(store: Any) -> dict[str, Any]:
 
 
 def plan(state: dict[str, Any], *, today: date, start: date | None = None, options: dict | None = None) -> Query | None:
-    """Days back to fetch from the last held close (minus overlap); refuse >365 days without a key."""
+    """Days back to fetch from the last held close (minus overlap); refuse >365 days without a paid plan."""
     own, anyone = state.get("px"), state.get("any_px")
     begin = start or (own - timedelta(days=OVERLAP_DAYS) if own else None) or (
-        anyone - timedelta(days=OVERLAP_DAYS) if anyone else today - timedelta(days=FREE_HISTORY_DAYS)
+        anyone - timedelta(days=OVERLAP_DAYS) if anyone else today - timedelta(days=FREE_HISTORY_DAYS - 1)
     )
     days = (today - begin).days + 1 if begin < today else None
-    if days is not None and days > FREE_HISTORY_DAYS and not (options or {}).get("has_key", api_key() is not None):
+    if days is not None and days > FREE_HISTORY_DAYS and not (options or {}).get("paid_plan", paid_plan()):
         raise InputError(
-            f"coingecko: {begin} is {days} days back, but CoinGecko's public API serves only the last "
+            f"coingecko: {begin} is {days} days back, but CoinGecko's public API and demo keys serve only the last "
             f"{FREE_HISTORY_DAYS} days; pass --from {today - timedelta(days=FREE_HISTORY_DAYS - 1)} (or later), "
-            f"set MINERWATCH_COINGECKO_API_KEY for a paid plan, or load older closes with "
-            f"`minerwatch import FILE --kind prices`"
+            f"set a paid-plan key (MINERWATCH_COINGECKO_API_KEY with MINERWATCH_COINGECKO_API_TIER=pro), or load "
+            f"older closes with `minerwatch import FILE --kind prices`"
         )
     ath = state.get("ath") != today
     if days is None and not ath:
