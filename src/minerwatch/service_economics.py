@@ -721,7 +721,7 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
             {
                 "ticker": r["ticker"],
                 "hashrate_ehs": r["hashrate_ehs"],
-                "metric": r["metric"],
+                "metric": r["metric"] or "unspecified",
                 "hashrate_share_pct": _r(share, 3),
                 "btc_produced": btc,
                 "produced_reward_share_pct": _r(made, 3),

@@ -235,3 +235,25 @@ def test_hashrate_share_table_lines(db_path: Path) -> None:
     )
     assert lines[7].startswith("  MARA                      53.70 EH/s (energized) = 6.63%; produced 706 BTC = 5.45%;")
     assert lines[-1] == "Not reporting               ARBK, BITF, BTBT, BTDR, CIFR, CLSK, CORZ, GREE, HUT, SDIG, WULF"
+
+
+def test_user_hashrate_csv_through_import_wins_and_counts(db_path: Path, tmp_path: Path) -> None:
+    pytest.importorskip("minerwatch.service_basket", reason="the basket module (issue of another helper) is absent")
+    csv = tmp_path / "hashrate.csv"
+    csv.write_text("ticker,month,hashrate_ehs,btc_produced\nRIOT,2025-02,31.0,480\nCLSK,2025-02,38.0,\n")
+    code, out, err = run("import", str(csv), "--kind", "hashrate", "--db", str(db_path))
+    assert code == 0, err
+    code, out, _ = run("hashrate-share", "--month", "2025-02", "-f", "json", "--db", str(db_path))
+    assert code == 0
+    d = json.loads(out)
+    members = {m["ticker"]: m for m in d["members"]}
+    # The user's rows win over the embedded reports (RIOT 29.4 average operating, 470 BTC) and add CLSK.
+    assert (members["RIOT"]["hashrate_ehs"], members["RIOT"]["metric"], members["RIOT"]["source_id"]) == (
+        31.0,
+        "unspecified",
+        "csv",
+    )
+    assert members["RIOT"]["btc_produced"] == 480.0
+    assert (members["CLSK"]["hashrate_ehs"], members["CLSK"]["btc_produced"]) == (38.0, None)
+    assert d["reported_hashrate_ehs"] == pytest.approx(28.7 + 53.7 + 31.0 + 38.0)
+    assert d["reporting_members"] == 4 and "CLSK" not in d["not_reporting"]
