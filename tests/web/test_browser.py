@@ -29,12 +29,6 @@ ARGS = [
 MONTH = "2025-02"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def server(db_path: Path) -> Iterator[str]:
     """`minerwatch serve`'s app under uvicorn in a thread; yields its base URL."""
@@ -42,10 +36,14 @@ def server(db_path: Path) -> Iterator[str]:
 
     from minerwatch.api import create_app
 
-    port = _free_port()
-    config = uvicorn.Config(create_app(db_path), host="127.0.0.1", port=port, log_level="warning")
+    # Bind port 0 here and hand the bound socket to uvicorn: no window in which another process on
+    # this machine could take a "free" port between choosing it and listening on it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(create_app(db_path), log_level="warning")
     srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not srv.started:
@@ -56,6 +54,7 @@ def server(db_path: Path) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+        sock.close()
 
 
 def _api(base: str, path: str) -> Any:
