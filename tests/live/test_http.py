@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -180,3 +181,63 @@ def test_mock_transport_is_injectable():
     ) as c:
         c.get("coins/bitcoin/market_chart", {"days": "2"})
     assert seen == ["https://api.example.test/v3/coins/bitcoin/market_chart?days=2"]
+
+
+def test_retry_after_as_an_http_date(server, sleeps):
+    import email.utils
+
+    now = 1_768_000_000.0
+    when = email.utils.formatdate(now + 12, usegmt=True)
+    server.routes["/x"] = [server.Reply(503, b"", {"Retry-After": when}), server.Reply(200, b"{}")]
+    with make(server.url, sleeps, wall=lambda: now) as c:
+        c.get("x")
+    assert sleeps == [12.0]
+
+
+def test_each_source_gets_its_own_default_pacing_and_config_overrides_it(server, monkeypatch):
+    server.routes["/"] = [server.Reply(200, b"{}")]
+    for name in ("MEMPOOL", "COINGECKO", "EDGAR", "YAHOO"):
+        monkeypatch.delenv(f"MINERWATCH_{name}_MIN_INTERVAL", raising=False)
+    monkeypatch.setenv("MINERWATCH_SEC_CONTACT", "test@example.org")
+
+    def waits_of(source: str) -> list[float]:
+        now = [0.0]
+        waits: list[float] = []
+
+        def sleep(s: float) -> None:
+            waits.append(round(s, 3))
+            now[0] += s
+
+        with http.client(source, server.url, cache_dir=False, sleep=sleep, clock=lambda: now[0]) as c:
+            for path in ("a", "b", "c"):
+                c.get(path)
+        return waits
+
+    assert waits_of("mempool") == [0.5, 0.5]
+    assert waits_of("coingecko") == [2.5, 2.5]
+    assert waits_of("edgar") == [0.15, 0.15]
+    assert waits_of("yahoo") == [1.0, 1.0]
+    monkeypatch.setenv("MINERWATCH_COINGECKO_MIN_INTERVAL", "6")  # e.g. a keyless user seeing 429s
+    assert waits_of("coingecko") == [6.0, 6.0]
+    monkeypatch.setenv("MINERWATCH_COINGECKO_MIN_INTERVAL", "soon")
+    with pytest.raises(InputError, match=r"\[sources.coingecko\] min_interval must be a number of seconds"):
+        waits_of("coingecko")
+
+
+def test_the_cache_is_on_disk_shared_by_clients_and_expires(server, sleeps, tmp_path):
+    server.routes["/c"] = [server.Reply(200, b'{"n": 1}'), server.Reply(200, b'{"n": 2}')]
+    now = [1_768_000_000.0]
+    cache = tmp_path / "cache"
+    with make(server.url, sleeps, cache=cache, wall=lambda: now[0]) as c:
+        assert c.get("c", ttl=60).content == b'{"n": 1}'
+    assert len(list(cache.glob("*.body"))) == 1 and not list(cache.glob(".*.tmp"))
+    now[0] += 59
+    with make(server.url, sleeps, cache=cache, wall=lambda: now[0]) as c:  # a new process, same folder
+        hit = c.get("c", ttl=60)
+        assert (hit.content, c.stats.requests, c.stats.cache_hits) == (b'{"n": 1}', 0, 1)
+    assert hit.fetched_at == datetime.fromtimestamp(1_768_000_000, UTC).replace(tzinfo=None)  # when it was fetched
+    now[0] += 2
+    with make(server.url, sleeps, cache=cache, wall=lambda: now[0]) as c:  # 61 s old: stale, refetched
+        assert c.get("c", ttl=60).content == b'{"n": 2}'
+        assert (c.stats.requests, c.stats.cache_hits) == (1, 0)
+    assert len(server.log) == 2

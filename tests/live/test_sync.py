@@ -445,3 +445,24 @@ def test_cli_sync_table_exact(server, recorded, db_path, monkeypatch):
         "  2026-01-10  2026-01-11\n"
         "total requests: 3\n"
     )
+
+
+def test_a_rerun_after_a_failure_takes_what_already_arrived_from_the_disk_cache(server, recorded, db_path, tmp_path,
+                                                                                 monkeypatch):
+    serve_mempool(server, recorded)
+    server.routes["/api/v1/historical-price"] = [server.Reply(502, b"bad gateway")]
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
+    cache = tmp_path / "http-cache"
+    waits: list[float] = []
+    [failed] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=cache, sleep=waits.append)
+    assert (failed.status, failed.requests, failed.retries) == ("failed", 7, 4)  # fees, hashrate, price x 5
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # exponential backoff, no Retry-After
+    assert failed.message == (
+        f"mempool: {server.url}/api/v1/historical-price?currency=USD failed after 5 attempts: HTTP 502")
+    assert counts(db_path, "mempool") == {"network": 0, "prices": 0, "payloads": 0, "runs": 0}
+    server.routes["/api/v1/historical-price"] = [server.Reply(200, recorded.bytes(PRICES))]
+    server.log.clear()
+    [ok] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=cache, sleep=waits.append)
+    assert (ok.status, ok.requests, ok.cache_hits, ok.inserted) == ("ok", 1, 2, 3)
+    assert server.paths() == ["/api/v1/historical-price?currency=USD"]
