@@ -197,20 +197,30 @@ def forecast_table(d: dict[str, Any]) -> str:
 def backtest_table(d: dict[str, Any]) -> str:
     import polars as pl
 
-    cols = [
-        "progress",
-        "epochs",
-        "median_abs_error_pp",
-        "mean_abs_error_pp",
-        "p90_abs_error_pp",
-        "rmse_pp",
-        "bias_pp",
-        "median_stated_sd_pp",
-        "within_1sd_pct",
-        "within_95_pct",
-        "direction_right_pct",
-    ]
-    frame = pl.DataFrame([{c: p.get(c) for c in cols} for p in d["points"]])
+    def pp(v: float | None) -> str:
+        return fmt_num(v, 2)
+
+    def pct(v: float | None) -> str:
+        return fmt_num(v, 1, suffix="%")
+
+    frame = pl.DataFrame(
+        [
+            {
+                "at": f"{p['progress']:.0%}",
+                "epochs": str(p["epochs"]),
+                "median |err| pp": pp(p["median_abs_error_pp"]),
+                "mean |err| pp": pp(p["mean_abs_error_pp"]),
+                "p90 |err| pp": pp(p["p90_abs_error_pp"]),
+                "rmse pp": pp(p["rmse_pp"]),
+                "bias pp": fmt_num(p["bias_pp"], 2, sign=True),
+                "stated sd pp": pp(p["median_stated_sd_pp"]),
+                "in 1 sd": pct(p["within_1sd_pct"]),
+                "in 95%": pct(p["within_95_pct"]),
+                "sign right": pct(p["direction_right_pct"]),
+            }
+            for p in d["points"]
+        ]
+    )
     since = f" ending since {d['since']}" if d["since"] else ""
     head = (
         f"Difficulty forecast backtest: epochs {d['first_epoch']}-{d['last_epoch']} ({d['epochs']} epochs{since})\n"
