@@ -272,3 +272,22 @@ def test_user_hashrate_csv_through_import_wins_and_counts(db_path: Path, tmp_pat
     assert (members["CLSK"]["hashrate_ehs"], members["CLSK"]["btc_produced"]) == (38.0, None)
     assert d["reported_hashrate_ehs"] == pytest.approx(28.7 + 53.7 + 31.0 + 38.0)
     assert d["reporting_members"] == 4 and "CLSK" not in d["not_reporting"]
+
+
+BREAKEVEN_2025_02_28 = """\
+Breakeven 2025-02-28  (fleet 17.5 J/TH)
+---------------------------------------
+Breakeven power price     $0.1156/kWh
+Revenue per EH/s per day  $48,563.80 (pool fee 0.00%)
+Energy per EH/s per day   420,000 kWh
+Opex                      $0.0000/kWh
+BTC close                 $84,243.78
+Network hashrate (EH/s)   857.4
+"""
+
+
+def test_breakeven_table_exact(db_path: Path) -> None:
+    # 48,563.80 / (17.5 J/TH x 1e6 TH/s x 24 h / 1000 = 420,000 kWh) = 0.11563 USD/kWh
+    code, out, _ = run("breakeven", "--efficiency-jth", "17.5", "--date", "2025-02-28", "--db", str(db_path))
+    assert code == 0
+    assert out == BREAKEVEN_2025_02_28
