@@ -309,3 +309,17 @@ def test_bitcoind_plan_resumes_with_a_reorg_margin():
         start=date(2025, 12, 29),
     )
     assert q.first_height == 929939  # one block before the day, to prove where it starts
+
+
+def test_bitcoind_cookie_auth_and_an_unreadable_cookie(tmp_path, monkeypatch):
+    from minerwatch.errors import InputError
+
+    cookie = tmp_path / ".cookie"
+    cookie.write_text("__cookie__:9f1c0ffee\n")
+    monkeypatch.setenv("MINERWATCH_BITCOIND_COOKIE", str(cookie))
+    monkeypatch.setenv("MINERWATCH_BITCOIND_USER", "ignored-when-a-cookie-is-set")
+    monkeypatch.setenv("MINERWATCH_BITCOIND_PASSWORD", "x")
+    assert bitcoind.auth() == ("__cookie__", "9f1c0ffee")
+    monkeypatch.setenv("MINERWATCH_BITCOIND_COOKIE", str(tmp_path / "missing"))
+    with pytest.raises(InputError, match=r"bitcoind cookie file .*missing cannot be read \(No such file"):
+        bitcoind.auth()
