@@ -423,3 +423,8 @@ def test_no_btc_comparison_is_said_in_one_sentence():
 )
 def test_signed_usd_for_contributions(value, text):
     assert fmt.signed_usd(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(-0.06, "-0.1 pp"), (11.68, "+11.7 pp"), (0.01, "0.0 pp"), (None, "n/a")])
+def test_percentage_point_changes(value, text):
+    assert fmt.pct_points(value) == text

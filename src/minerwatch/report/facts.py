@@ -465,6 +465,20 @@ def _network_section(inp: Inputs, prov: _Prov) -> dict:
             {"month": hp["previous_month"]},
             prov.network_prev,
         ),
+        "fee_share_change_pct_points": figure(
+            _round(hp["fee_share_pct"] - prev["fee_share_pct"], 2)
+            if prev and hp["fee_share_pct"] is not None and prev["fee_share_pct"] is not None
+            else None,
+            "percentage points",
+            fmt.pct_points(
+                hp["fee_share_pct"] - prev["fee_share_pct"]
+                if prev and hp["fee_share_pct"] is not None and prev["fee_share_pct"] is not None
+                else None
+            ),
+            "fee_share_pct - previous_fee_share_pct",
+            {"fee_share_pct": hp["fee_share_pct"], "previous_fee_share_pct": prev["fee_share_pct"] if prev else None},
+            prov.network + prov.network_prev,
+        ),
         "blocks": figure(hp["blocks"], "blocks", fmt.count(hp["blocks"]), "sum of block_count", {}, prov.network),
         "subsidy_btc": figure(
             hp["subsidy_btc"], "BTC", fmt.btc(hp["subsidy_btc"], 2), "sum of subsidy_btc", {}, prov.network

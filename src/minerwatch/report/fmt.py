@@ -45,6 +45,14 @@ def signed_pct(value: float | None, decimals: int = 1) -> str:
     return "0.0%" if text in ("+0.0%", "-0.0%") else text
 
 
+def pct_points(value: float | None, decimals: int = 1) -> str:
+    """A change between two percentages, signed: `-0.1 pp`, `+11.7 pp`, `0.0 pp`."""
+    if _missing(value):
+        return "n/a"
+    text = f"{value:+,.{decimals}f} pp"
+    return text[1:] if float(text[1:-3].replace(",", "")) == 0 else text
+
+
 def usd(value: float | None) -> str:
     """Dollars the way a note writes them: `$5.3 billion`, `$412.7 million`, `$84,244`, `$54.37`."""
     if _missing(value):

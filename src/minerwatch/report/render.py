@@ -63,7 +63,12 @@ def _network(facts: dict, inp: Inputs) -> dict[str, Any]:
             _t(f["previous_difficulty_mean"]),
             _t(f["difficulty_mom_change_pct"], "signed"),
         ],
-        ["Fee share of block rewards", _t(f["fee_share_pct"]), _t(f["previous_fee_share_pct"]), ""],
+        [
+            "Fee share of block rewards",
+            _t(f["fee_share_pct"]),
+            _t(f["previous_fee_share_pct"]),
+            _t(f["fee_share_change_pct_points"]),
+        ],
         ["Blocks found", _t(f["blocks"]), "", ""],
         ["Days with data", f"{_t(f['days'])} of {_t(f['days_in_month'])}", "", ""],
     ]
