@@ -291,3 +291,31 @@ def test_breakeven_table_exact(db_path: Path) -> None:
     code, out, _ = run("breakeven", "--efficiency-jth", "17.5", "--date", "2025-02-28", "--db", str(db_path))
     assert code == 0
     assert out == BREAKEVEN_2025_02_28
+
+
+SCENARIO_WITH_A_LOSS = """\
+Scenario 2028-05-01  (BTC $70,000, 900.0 EH/s, fees 2.00% of reward)
+--------------------------------------------------------------------
+Hashprice per EH/s per day     $17,857.14
+Hashprice per PH/s per day     $17.86
+BTC per EH/s per day           0.25510204
+Estimated height (end of day)  1,052,580
+Subsidy per block              1.56250000 BTC
+Next halving                   height 1,050,000, estimated 2028-04-14 (before this date)
+Block rate                     143.43/day (mean blocks per day 2025-12-02 to 2025-12-29)
+Breakeven power price          $0.0417/kWh at 17.5 J/TH
+Gross profit per EH/s per day  -$3,500.00
+Gross margin                   -20.00%
+Cost to mine 1 BTC             $84,000.00
+"""
+
+
+def test_scenario_after_the_halving_with_a_fleet_exact(db_path: Path) -> None:
+    # 144 x 1.5625 / 0.98 x 70,000 / 900 = 17,857.14; after a 2% pool fee 17,500 against 420,000 kWh x $0.05 =
+    # 21,000: a loss of 3,500 (-20%); breakeven 17,500 / 420,000 = $0.04167; 21,000 / (0.2551 x 0.98) = $84,000/BTC.
+    code, out, _ = run(
+        "scenario", "--price", "70000", "--hashrate-ehs", "900", "--fee-share-pct", "2", "--date", "2028-05-01",
+        "--efficiency-jth", "17.5", "--power-usd-kwh", "0.05", "--pool-fee-pct", "2", "--db", str(db_path),
+    )  # fmt: skip
+    assert code == 0
+    assert out == SCENARIO_WITH_A_LOSS

@@ -19,6 +19,13 @@ OpexOption = Annotated[
 PoolFeeOption = Annotated[float, typer.Option("--pool-fee-pct", help="Pool fee, percent of mining revenue.")]
 
 
+def _usd(value: float | None, decimals: int = 2) -> str:
+    """Dollars with the sign before the symbol: -$3,500.00."""
+    if value is None:
+        return "n/a"
+    return ("-$" if value < 0 else "$") + fmt_num(abs(value), decimals)
+
+
 def _vs(pct: float | None, other: str) -> str:
     return "" if pct is None else f"  ({fmt_num(pct, 1, sign=True)}% vs {other})"
 
@@ -29,7 +36,7 @@ def _and_vs(pct: float | None, other: str) -> str:
 
 def economics_table(d: dict[str, Any]) -> str:
     payback = (
-        f"{fmt_num(d['payback_days'], 0)} days at ${fmt_num(d['machine_usd_per_th'], 2)}/TH"
+        f"{fmt_num(d['payback_days'], 0)} days at {_usd(d['machine_usd_per_th'], 2)}/TH"
         if d["machine_usd_per_th"] is not None
         else "n/a (give --machine-usd-per-th)"
     )
@@ -38,17 +45,17 @@ def economics_table(d: dict[str, Any]) -> str:
     rows = [
         (
             "Revenue per EH/s per day",
-            f"${fmt_num(d['revenue_usd_per_ehs_day'], 2)}  (hashprice ${fmt_num(d['hashprice_usd_per_ehs_day'], 2)}, "
+            f"{_usd(d['revenue_usd_per_ehs_day'], 2)}  (hashprice {_usd(d['hashprice_usd_per_ehs_day'], 2)}, "
             f"pool fee {fmt_num(d['pool_fee_pct'], 2)}%{_and_vs(d['revenue_mom_change_pct'], d['previous_month'])})",
         ),
         (
             "Cost per EH/s per day",
-            f"${fmt_num(d['cost_usd_per_ehs_day'], 2)}  ({fmt_num(d['kwh_per_ehs_day'], 0)} kWh x "
-            f"${fmt_num(d['power_usd_kwh'], 4)} power + ${fmt_num(d['opex_usd_kwh'], 4)} opex)",
+            f"{_usd(d['cost_usd_per_ehs_day'], 2)}  ({fmt_num(d['kwh_per_ehs_day'], 0)} kWh x "
+            f"{_usd(d['power_usd_kwh'], 4)} power + {_usd(d['opex_usd_kwh'], 4)} opex)",
         ),
         (
             "Gross profit per EH/s per day",
-            f"${fmt_num(d['gross_profit_usd_per_ehs_day'], 2)}" + _vs(d["mom_change_pct"], d["previous_month"]),
+            f"{_usd(d['gross_profit_usd_per_ehs_day'], 2)}" + _vs(d["mom_change_pct"], d["previous_month"]),
         ),
         (
             "Gross margin",
@@ -61,12 +68,11 @@ def economics_table(d: dict[str, Any]) -> str:
         ),
         (
             "Breakeven power price",
-            f"${fmt_num(d['breakeven_power_usd_kwh'], 4)}/kWh"
-            + _vs(d["breakeven_mom_change_pct"], d["previous_month"]),
+            f"{_usd(d['breakeven_power_usd_kwh'], 4)}/kWh" + _vs(d["breakeven_mom_change_pct"], d["previous_month"]),
         ),
         (
             "Cost to mine 1 BTC",
-            f"${fmt_num(d['cost_per_btc_usd'], 2)}  (power + opex, after pool fee"
+            f"{_usd(d['cost_per_btc_usd'], 2)}  (power + opex, after pool fee"
             f"{_and_vs(d['cost_per_btc_mom_change_pct'], d['previous_month'])})",
         ),
         ("Payback", payback),
@@ -81,14 +87,14 @@ def economics_table(d: dict[str, Any]) -> str:
 
 def breakeven_table(d: dict[str, Any]) -> str:
     rows = [
-        ("Breakeven power price", f"${fmt_num(d['breakeven_power_usd_kwh'], 4)}/kWh"),
+        ("Breakeven power price", f"{_usd(d['breakeven_power_usd_kwh'], 4)}/kWh"),
         (
             "Revenue per EH/s per day",
-            f"${fmt_num(d['revenue_usd_per_ehs_day'], 2)} (pool fee {fmt_num(d['pool_fee_pct'], 2)}%)",
+            f"{_usd(d['revenue_usd_per_ehs_day'], 2)} (pool fee {fmt_num(d['pool_fee_pct'], 2)}%)",
         ),
         ("Energy per EH/s per day", f"{fmt_num(d['kwh_per_ehs_day'], 0)} kWh"),
-        ("Opex", f"${fmt_num(d['opex_usd_kwh'], 4)}/kWh"),
-        ("BTC close", f"${fmt_num(d['close_usd'], 2)}"),
+        ("Opex", f"{_usd(d['opex_usd_kwh'], 4)}/kWh"),
+        ("BTC close", f"{_usd(d['close_usd'], 2)}"),
         ("Network hashrate (EH/s)", fmt_num(d["hashrate_ehs"], 1)),
     ]
     return key_value_table(rows, f"Breakeven {d['date']}  (fleet {fmt_num(d['efficiency_jth'], 1)} J/TH)")
@@ -97,8 +103,8 @@ def breakeven_table(d: dict[str, Any]) -> str:
 def scenario_table(d: dict[str, Any]) -> str:
     halving = f"height {d['next_halving_height']:,}, estimated {d['next_halving_estimated_date']}"
     rows = [
-        ("Hashprice per EH/s per day", f"${fmt_num(d['hashprice_usd_per_ehs_day'], 2)}"),
-        ("Hashprice per PH/s per day", f"${fmt_num(d['hashprice_usd_per_phs_day'], 2)}"),
+        ("Hashprice per EH/s per day", f"{_usd(d['hashprice_usd_per_ehs_day'], 2)}"),
+        ("Hashprice per PH/s per day", f"{_usd(d['hashprice_usd_per_phs_day'], 2)}"),
         ("BTC per EH/s per day", fmt_num(d["btc_per_ehs_day"], 8)),
         ("Estimated height (end of day)", f"{d['estimated_height']:,}"),
         (
@@ -122,15 +128,15 @@ def scenario_table(d: dict[str, Any]) -> str:
         rows.append(
             (
                 "Breakeven power price",
-                f"${fmt_num(d['breakeven_power_usd_kwh'], 4)}/kWh at {fmt_num(d['efficiency_jth'], 1)} J/TH",
+                f"{_usd(d['breakeven_power_usd_kwh'], 4)}/kWh at {fmt_num(d['efficiency_jth'], 1)} J/TH",
             )
         )
     if "gross_profit_usd_per_ehs_day" in d:
-        rows.append(("Gross profit per EH/s per day", f"${fmt_num(d['gross_profit_usd_per_ehs_day'], 2)}"))
+        rows.append(("Gross profit per EH/s per day", f"{_usd(d['gross_profit_usd_per_ehs_day'], 2)}"))
         rows.append(("Gross margin", fmt_num(d["gross_margin_pct"], 2, suffix="%")))
-        rows.append(("Cost to mine 1 BTC", f"${fmt_num(d['cost_per_btc_usd'], 2)}"))
+        rows.append(("Cost to mine 1 BTC", f"{_usd(d['cost_per_btc_usd'], 2)}"))
     title = (
-        f"Scenario {d['date']}  (BTC ${fmt_num(d['price_usd'], 0)}, {fmt_num(d['hashrate_ehs'], 1)} EH/s, "
+        f"Scenario {d['date']}  (BTC {_usd(d['price_usd'], 0)}, {fmt_num(d['hashrate_ehs'], 1)} EH/s, "
         f"fees {fmt_num(d['fee_share_pct'], 2)}% of reward)"
     )
     return key_value_table(rows, title)
@@ -140,11 +146,11 @@ def grid_table(d: dict[str, Any]) -> str:
     powers = d["power_prices_usd_kwh"]
     by = {(c["price_usd"], c["power_usd_kwh"]): c["gross_margin_pct"] for c in d["cells"]}
     head = ["BTC price \\ $/kWh"] + [fmt_num(w, 3) for w in powers]
-    body = [[f"${fmt_num(p, 0)}"] + [fmt_num(by[(p, w)], 1, suffix="%") for w in powers] for p in d["prices_usd"]]
+    body = [[f"{_usd(p, 0)}"] + [fmt_num(by[(p, w)], 1, suffix="%") for w in powers] for p in d["prices_usd"]]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     lines = [
         f"Gross margin {d['date']}  (fleet {fmt_num(d['efficiency_jth'], 1)} J/TH, "
-        f"opex ${fmt_num(d['opex_usd_kwh'], 4)}/kWh, pool fee {fmt_num(d['pool_fee_pct'], 2)}%; "
+        f"opex {_usd(d['opex_usd_kwh'], 4)}/kWh, pool fee {fmt_num(d['pool_fee_pct'], 2)}%; "
         f"{fmt_num(d['hashrate_ehs'], 1)} EH/s, fees {fmt_num(d['fee_share_pct'], 2)}%, "
         f"subsidy {fmt_num(d['subsidy_btc'], 8)} BTC)",
     ]
@@ -240,12 +246,12 @@ def hashrate_share_table(d: dict[str, Any]) -> str:
         ),
         (
             "Next 4 years of rewards",
-            f"{fmt_num(d['rewards_next_four_years_btc'], 0)} BTC at ${fmt_num(d['btc_close_usd'], 2)}",
+            f"{fmt_num(d['rewards_next_four_years_btc'], 0)} BTC at {_usd(d['btc_close_usd'], 2)}",
         ),
         (
             "Market cap / reward share",
             f"{fmt_num(d['market_cap_to_reward_share_multiple'], 2)}x "
-            f"(${fmt_num(d['market_cap_end_usd'], 0)} for {fmt_num(d['hashrate_share_pct_with_market_cap'], 2)}%)",
+            f"({_usd(d['market_cap_end_usd'], 0)} for {fmt_num(d['hashrate_share_pct_with_market_cap'], 2)}%)",
         ),
     ]
     if d["produced_reward_share_pct"] is not None:
