@@ -28,7 +28,7 @@ import httpx
 import polars as pl
 
 from minerwatch import http
-from minerwatch.errors import MinerwatchError, StoreError
+from minerwatch.errors import InputError, MinerwatchError, StoreError
 from minerwatch.sources import registry
 from minerwatch.store import Store, utcnow
 
@@ -309,6 +309,11 @@ def sync(
     chosen = list(sources) if sources else list(registry.DEFAULT_SYNC)
     for sid in chosen:
         registry.get(sid)  # unknown id: InputError before any work
+    if start is not None and start > today:
+        raise InputError(f"--from {start} is after today ({today}); pass a day on or before it")
+    from_height = (options or {}).get("from_height")
+    if from_height is not None and from_height < 0:
+        raise InputError(f"--from-height must be a block height (0 or more), got {from_height}")
     results = []
     for sid in chosen:
         step: Callable[[str], None] | None = None

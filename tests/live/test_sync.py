@@ -466,3 +466,19 @@ def test_a_rerun_after_a_failure_takes_what_already_arrived_from_the_disk_cache(
     [ok] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=cache, sleep=waits.append)
     assert (ok.status, ok.requests, ok.cache_hits, ok.inserted) == ("ok", 1, 2, 3)
     assert server.paths() == ["/api/v1/historical-price?currency=USD"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "mempool", "--from", "2099-01-01"], "error: --from 2099-01-01 is after today ("),
+        (["--source", "bitcoind", "--from-height", "-5"], "error: --from-height must be a block height (0 or more)"),
+        (["--source", "yahoo", "--ticker", "A B"], "error: --ticker: 'A B' is not a ticker symbol"),
+    ],
+)
+def test_bad_sync_options_are_refused_before_any_request(db_path, refused_url, monkeypatch, args, message):
+    for name in ("MEMPOOL", "BITCOIND", "YAHOO"):
+        monkeypatch.setenv(f"MINERWATCH_{name}_URL", refused_url)
+    res = CliRunner().invoke(app, ["sync", *args, "--quiet", "--no-cache", "--db", str(db_path)])
+    assert res.exit_code == 2 and res.stderr.startswith(message), res.output
+    assert "cannot connect" not in res.stderr

@@ -10,6 +10,7 @@ trading day (timestamp + the chart's `meta.gmtoffset`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from minerwatch.config import setting
+from minerwatch.errors import InputError
 from minerwatch.http import Client, Raw
 from minerwatch.sources.registry import NUMBER, field
 
@@ -52,11 +54,25 @@ def tickers(options: dict | None = None) -> list[str]:
     """Tickers to sync: --ticker options, else config `[sources.yahoo] tickers`, else the packaged basket."""
     chosen = (options or {}).get("tickers")
     if chosen:
-        return [t.upper() for t in chosen]
+        return _checked([t.strip().upper() for t in chosen], "--ticker")
     configured = setting("yahoo", "tickers")
     if configured:
-        return [t.strip().upper() for t in configured.replace(";", ",").split(",") if t.strip()]
+        listed = [t.strip().upper() for t in configured.replace(";", ",").split(",") if t.strip()]
+        return _checked(listed, "[sources.yahoo] tickers")
     return default_tickers()
+
+
+_TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=]{0,14}$")
+
+
+def _checked(chosen: list[str], where: str) -> list[str]:
+    """The tickers, or InputError naming the first one that cannot be a listed symbol."""
+    for t in chosen:
+        if not _TICKER.match(t):
+            raise InputError(
+                f"{where}: {t!r} is not a ticker symbol (letters, digits, '.', '-'; e.g. MARA or BRK-B)"
+            )
+    return list(dict.fromkeys(chosen))
 
 
 def read_state(store: Any) -> dict[str, Any]:
