@@ -319,6 +319,20 @@ def _stale_shares(ev: dict) -> list[dict]:
     return sorted(out, key=lambda r: (-r["age_days"], r["ticker"]))
 
 
+#: Price sources whose trading date could not be checked (a close may belong to the previous session).
+UNVERIFIED_PRICE_SOURCES = ("nasdaq_screener_unverified",)
+
+
+def _unverified_closes(ev: dict) -> list[dict]:
+    """The start/end closes of priced members that come from a source whose dates are unverified."""
+    out = []
+    for m, _row, c0, c1, *_ in ev["inputs"]:
+        for c in (c0, c1):
+            if c["source_id"] in UNVERIFIED_PRICE_SOURCES:
+                out.append({"ticker": m.ticker, "date": c["date"], "price_source": c["source_id"]})
+    return out
+
+
 def basket_month(store: Store, month: str, *, basket_path: str | Path | None = None) -> dict:
     """The basket over a month: aggregate market cap and change, members, cohorts, best/worst, vs BTC."""
     ev = _evaluate(store, month, basket_path)
@@ -366,6 +380,7 @@ def basket_month(store: Store, month: str, *, basket_path: str | Path | None = N
         "end_date": ev["end"],
         "coverage": f"aggregate covers {priced} of {total} members",
         "stale_shares": _stale_shares(ev),
+        "unverified_closes": _unverified_closes(ev),
         "vs_btc_pct_points": _r(agg["vs_btc_pct_points"], 2),
         "basket": ev["basket"].name,
         "basket_file": ev["basket"].path,

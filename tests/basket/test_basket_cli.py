@@ -181,3 +181,16 @@ def test_month_defaults_to_latest_complete(synth_db: Path, basket_path: Path) ->
     # The synthetic tickers' last close is Friday 2025-02-28, the last weekday of February.
     code, out, _ = run("basket", "--basket", str(basket_path), "--db", str(synth_db))
     assert code == 0 and out == BASKET_TABLE
+
+
+def test_unverified_closes_line(synth_db: Path, basket_path: Path, monkeypatch) -> None:
+    from minerwatch import service_basket
+
+    monkeypatch.setattr(service_basket, "UNVERIFIED_PRICE_SOURCES", ("test_adj",))
+    code, out, _ = run("basket", "--month", "2025-02", "--basket", str(basket_path), "--db", str(synth_db))
+    assert code == 0
+    line = (
+        "Unverified closes     1 members' closes on 2025-01-31, 2025-02-28 come from screener snapshots whose "
+        "trading date could not be verified"
+    )
+    assert out.splitlines()[11] == line and BASKET_TABLE.count("Unverified") == 0

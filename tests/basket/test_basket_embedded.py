@@ -200,6 +200,15 @@ def test_no_member_uses_a_shares_fact_from_its_future(ro: Store) -> None:
 def test_latest_month_of_the_embedded_data(ro: Store) -> None:
     # Screener rows run to 2026-08-21, so August is incomplete: July 2026 is the latest month.
     assert sb.latest_basket_month(ro) == "2026-07"
+    # ...whose end closes come from screener snapshots after the last reference close (2026-07-14):
+    # said in the output. BITF (now KEEL, last row 2026-04-02) and GREE (now VIP, last 2026-07-23) are
+    # missing: the data have no rows under their new tickers.
+    jul = sb.basket_month(ro, "2026-07")
+    assert {(r["date"], r["price_source"]) for r in jul["unverified_closes"]} == {
+        (date(2026, 7, 31), "nasdaq_screener_unverified")
+    }
+    assert len(jul["unverified_closes"]) == jul["members_priced"] == 12
+    assert [m["ticker"] for m in jul["missing"]] == ["BITF", "GREE"]
 
 
 @pytest.mark.parametrize(

@@ -211,3 +211,13 @@ def test_stale_share_counts_are_flagged(synth_store: Store, basket_path: Path, m
     e = sb.basket_explain(synth_store, "2025-02", basket_path=basket_path)
     bbb = next(m for m in e["members"] if m["ticker"] == "BBB")
     assert (bbb["start_shares_age_days"], bbb["end_shares_age_days"]) == (30, 8)
+
+
+def test_closes_from_unverified_dates_are_listed(synth_store: Store, basket_path: Path, monkeypatch) -> None:
+    assert sb.basket_month(synth_store, "2025-02", basket_path=basket_path)["unverified_closes"] == []
+    monkeypatch.setattr(sb, "UNVERIFIED_PRICE_SOURCES", ("test_adj",))  # DDD's only price source
+    d = sb.basket_month(synth_store, "2025-02", basket_path=basket_path)
+    assert d["unverified_closes"] == [
+        {"ticker": "DDD", "date": date(2025, 1, 31), "price_source": "test_adj"},
+        {"ticker": "DDD", "date": date(2025, 2, 28), "price_source": "test_adj"},
+    ]

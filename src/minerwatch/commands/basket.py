@@ -64,6 +64,16 @@ def _summary(d: dict[str, Any]) -> str:
             or "none",
         ),
     ]
+    unverified = d.get("unverified_closes") or []
+    if unverified:
+        days = sorted({str(r["date"]) for r in unverified})
+        rows.append(
+            (
+                "Unverified closes",
+                f"{len({r['ticker'] for r in unverified})} members' closes on {', '.join(days)} come from "
+                f"screener snapshots whose trading date could not be verified",
+            )
+        )
     return key_value_table(rows, f"Miner basket {d['month']}  ({d['basket']})")
 
 
