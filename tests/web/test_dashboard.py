@@ -183,3 +183,15 @@ def test_partial_month_without_btc_comparison(api) -> None:
     assert "None of" not in page
     rows = re.findall(r'<tr data-ticker="([^"]+)">(.*?)</tr>', page, flags=re.S)
     assert rows and all(row.rstrip().endswith("<td>n/a</td>") for _, row in rows)
+
+
+def test_hashrate_chart_has_a_7_day_mean(api) -> None:
+    """The daily block-count hashrate is noisy; the chart adds the 7-day trailing mean the API serves."""
+    page = api.get(f"/?month={MONTH}").text
+    chart = page.split('id="chart-hashrate"')[1].split("</svg>")[0]
+    assert chart.count("<polyline") == 2 and "7-day mean" in chart
+    smooth = api.json("/api/v1/network?from=2025-02-22&to=2025-02-28&smooth=7")
+    raw = api.json("/api/v1/network?from=2025-02-16&to=2025-02-28")
+    # The smoothed value on 28 February is the mean of the 7 daily values to that day.
+    last7 = [r["hashrate_ehs"] for r in raw][-7:]
+    assert smooth[-1]["hashrate_ehs"] == pytest.approx(sum(last7) / 7, rel=1e-9)

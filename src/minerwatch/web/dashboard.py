@@ -19,6 +19,8 @@ from minerwatch.web import charts
 
 #: How many months of daily history the hashprice/hashrate charts show (the selected one included).
 CHART_MONTHS = 13
+#: Trailing window of the hashrate chart's smoothed line (the daily estimate stays drawn underneath).
+HASHRATE_SMOOTH_DAYS = 7
 #: How many days of BTC closes the price chart shows, ending on the month's last day.
 BTC_CHART_DAYS = 365
 
@@ -81,6 +83,14 @@ def _network_charts(store: Store, month: str, hp: dict[str, Any]) -> dict[str, s
     band = charts.Band(first, last, month)
     pts = list(zip(daily["date"].to_list(), daily["usd_per_ehs_day"].to_list(), strict=True))
     hr = list(zip(daily["date"].to_list(), daily["hashrate_ehs"].to_list(), strict=True))
+    # The block-count estimate is noisy day to day (blocks are a Poisson count): a 7-day mean shows the trend.
+    try:
+        smooth = service.network_daily(
+            store, start, last, estimator=hp["estimator"], basis=hp["basis"], smooth_days=HASHRATE_SMOOTH_DAYS
+        )
+        hr7 = list(zip(smooth["date"].to_list(), smooth["hashrate_ehs"].to_list(), strict=True))
+    except DataGap:
+        hr7 = []
     return {
         "hashprice": charts.line_chart(
             [
@@ -93,7 +103,10 @@ def _network_charts(store: Store, month: str, hp: dict[str, Any]) -> dict[str, s
             chart_id="chart-hashprice",
         ),
         "hashrate": charts.line_chart(
-            [charts.Series("hashrate", hr, charts.PALETTE[2], 1.2)],
+            [
+                charts.Series("daily", hr, "#9cc8ae", 0.9),
+                charts.Series(f"{HASHRATE_SMOOTH_DAYS}-day mean", hr7, charts.PALETTE[2], 2.0),
+            ],
             title=f"Network hashrate, EH/s ({hp['estimator']})",
             y_label="EH/s",
             band=band,
