@@ -206,12 +206,26 @@ def test_bad_parameters_get_422_naming_the_parameter(api, url: str, detail: str)
         ("/api/v1/btc?month=2030-01", "no BTC price in 2030-01; BTC prices cover 2010-07-18 to 2025-12-29"),
         ("/api/v1/network?from=2030-01-01&to=2030-01-05",
          "no network data between 2030-01-01 and 2030-01-05; network facts cover 2009-01-09 to 2025-12-29"),
+        ("/api/v1/economics?month=2030-01&efficiency_jth=20&power_usd_kwh=0.05",
+         "no network data between 2030-01-01 and 2030-01-31; network facts cover 2009-01-09 to 2025-12-29"),
+        ("/api/v1/report/2030-01",
+         "no network data between 2030-01-01 and 2030-01-31; network facts cover 2009-01-09 to 2025-12-29"),
     ],
 )
 def test_month_without_data_gets_404_naming_the_range(api, url: str, detail: str) -> None:
     r = api.get(url)
     assert r.status_code == 404
     assert r.json() == {"error": "data_gap", "detail": detail}
+
+
+def test_basket_month_without_data_gets_404_naming_the_range(api) -> None:
+    r = api.get("/api/v1/basket?month=2010-08")
+    if r.status_code == 501:
+        pytest.skip("the basket service is not in this tree")
+    assert r.status_code == 404
+    assert r.json()["error"] == "data_gap"
+    detail = r.json()["detail"]
+    assert detail.startswith("no equity close in 2010-08 for the basket; equity prices cover 2020-07-01 to ")
 
 
 def test_missing_module_gives_501_not_a_crash(api, monkeypatch: pytest.MonkeyPatch) -> None:
