@@ -415,13 +415,37 @@ def _clock(store: Store, until: date | None = None) -> df.BlockClock:
     return df.BlockClock(net["date"].to_list(), net["first_height"].to_list(), net["block_count"].to_list())
 
 
-def _epoch_difficulties(store: Store) -> dict[int, float]:
+def _epoch_difficulties_sourced(store: Store) -> dict[int, tuple[float, str]]:
+    """Each epoch's difficulty and where it came from, best first: Electrum checkpoints (difficulty_epochs), the
+    header of a bitcoind block of the epoch, else the mean difficulty of the latest day whose blocks all lie in
+    the epoch (any network source, e.g. mempool's difficulty adjustments); live epochs past the checkpoints."""
+    n = nw.RETARGET_INTERVAL_BLOCKS
+    out: dict[int, tuple[float, str]] = {}
+    days = service.network_facts(store).filter(
+        pl.col("difficulty").is_not_null()
+        & pl.col("first_height").is_not_null()
+        & (pl.col("first_height") // n == pl.col("last_height") // n)
+    )
+    for d, fh, diff, src in days.select("date", "first_height", "difficulty", "source_id").iter_rows():
+        out[fh // n] = (float(diff), f"{src}'s mean of {d}, a day wholly in the epoch")  # latest day wins
+    heads = store.query(
+        "SELECT height // ? AS epoch, arg_max(difficulty, height) AS difficulty FROM blocks "
+        "WHERE source_id = 'bitcoind' AND difficulty IS NOT NULL GROUP BY 1",
+        [n],
+    )
+    out.update({int(e): (float(v), "a bitcoind block header") for e, v in heads.rows()})
     ep = store.query(
         "SELECT epoch, difficulty FROM difficulty_epochs "
         "QUALIFY row_number() OVER (PARTITION BY epoch ORDER BY CASE source_id WHEN 'electrum' THEN 0 ELSE 1 END) = 1 "
         "ORDER BY epoch"
     )
-    return dict(zip(ep["epoch"].to_list(), ep["difficulty"].to_list(), strict=True))
+    out.update({int(e): (float(v), "Electrum checkpoints") for e, v in ep.rows()})
+    return out
+
+
+def _epoch_difficulties(store: Store) -> dict[int, float]:
+    """Each epoch's difficulty (see `_epoch_difficulties_sourced`)."""
+    return {e: v for e, (v, _) in sorted(_epoch_difficulties_sourced(store).items())}
 
 
 def _backtest_rows(
@@ -450,24 +474,16 @@ _UNIX0 = datetime(1970, 1, 1)
 
 
 def _current_difficulty(
-    store: Store, epoch: int, tip: tuple[float, float | None] | None, until: date
+    store: Store, epoch: int, tip: tuple[float, float | None] | None
 ) -> tuple[float | None, str | None]:
-    """The epoch's difficulty and where it came from: Electrum checkpoints, a bitcoind header, or a day's mean."""
-    d = _epoch_difficulties(store).get(epoch)
-    if d is not None:
-        return d, "Electrum checkpoints"
+    """The epoch's difficulty and where it came from: Electrum checkpoints, the tip's bitcoind header, another
+    bitcoind header of the epoch, or the mean of a day wholly in the epoch."""
+    known = _epoch_difficulties_sourced(store).get(epoch)
+    if known is not None and known[1] == "Electrum checkpoints":
+        return known
     if tip is not None and tip[1]:
         return float(tip[1]), "a bitcoind block header"
-    start = epoch * nw.RETARGET_INTERVAL_BLOCKS
-    days = service.network_facts(store, None, until).filter(
-        (pl.col("first_height") >= start)
-        & (pl.col("last_height") < start + nw.RETARGET_INTERVAL_BLOCKS)
-        & pl.col("difficulty").is_not_null()
-    )
-    if days.height:
-        last = days.row(-1, named=True)
-        return float(last["difficulty"]), f"{last['source_id']}'s mean of {last['date']}, a day wholly in the epoch"
-    return None, None
+    return known if known is not None else (None, None)
 
 
 def difficulty_forecast(
@@ -532,7 +548,7 @@ def difficulty_forecast(
     if t_now <= t_start:
         raise DataGap(f"block {height:,} is not later than block {start:,}; no elapsed time to extrapolate from")
     elapsed = t_now - t_start
-    cur_d, d_source = _current_difficulty(store, epoch, exact.get(height), as_of)
+    cur_d, d_source = _current_difficulty(store, epoch, exact.get(height))
     block_times = {
         (True, True): "exact header times (bitcoind blocks table)",
         (False, False): "interpolated within UTC days from daily block counts",

@@ -66,6 +66,11 @@ def test_forecast_from_mempool_days_beyond_the_checkpoints(store: Store) -> None
     assert f["difficulty_source"] == "mempool's mean of 2026-01-12, a day wholly in the epoch"
     assert f["expected_difficulty"] == pytest.approx(D_NEW * ratio, rel=1e-9)
     assert f["block_times"] == "interpolated within UTC days from daily block counts"
+    # Epoch 461 (929,376..931,391) is now complete and its successor's difficulty known from the mempool days:
+    # the backtest scores it against D_NEW / D_461.
+    rows = se.epoch_rows(store, since=date(2025, 12, 1))
+    assert rows["epoch"].to_list()[-2:] == [460, 461]
+    assert rows["actual_pct"][-1] == pytest.approx(100 * (D_NEW / 148_258_433_855_481.0 - 1), rel=1e-9)
 
 
 def test_forecast_stops_at_a_gap_of_missing_days(store: Store) -> None:
