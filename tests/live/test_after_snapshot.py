@@ -218,3 +218,22 @@ def test_a_plain_yahoo_sync_covers_every_current_basket_member():
 
     current = [m.ticker for m in basket_file.load().members if m.end is None]
     assert yahoo.tickers() == current and len(current) == 14 and "CANG" in current
+
+
+def test_summary_economics_breakeven_and_equity_on_synced_days(synced):
+    db, _, _ = synced
+    hp = run(db, "hashprice", "--month", "2026-01")["usd_per_ehs_day"]
+    summary = CliRunner().invoke(app, ["summary", "--month", "2026-01", "--db", str(db)])
+    assert summary.exit_code == 0 and "Hashprice 2026-01" in summary.stdout and "BTC 2026-01" in summary.stdout
+    eco = run(db, "economics", "--month", "2026-01", "--efficiency-jth", "20", "--power-usd-kwh", "0.05")
+    # 20 J/TH = 20 MJ per EH per s -> 480,000 kWh per EH/s per day -> $24,000 at $0.05/kWh.
+    assert (eco["revenue_usd_per_ehs_day"], eco["cost_usd_per_ehs_day"], eco["days"]) == (hp, 24_000.0, 31)
+    assert eco["gross_profit_usd_per_ehs_day"] == pytest.approx(hp - 24_000, abs=0.01)
+    be = run(db, "breakeven", "--efficiency-jth", "20", "--date", "2026-01-15")
+    ehs = D1 * 2**32 / 600 / 1e18  # 2026-01-15 is wholly after the retarget
+    assert be["hashrate_ehs"] == pytest.approx(ehs, abs=0.05)
+    assert be["breakeven_power_usd_kwh"] == pytest.approx(144 * 3.1375 * close_of(date(2026, 1, 15)) / ehs / 480_000,
+                                                          abs=0.0001)
+    [first] = run(db, "equity", "MARA", "--from", "2026-01-02", "--to", "2026-01-02")
+    assert (first["close_usd"], first["price_source"]) == (equity_close("MARA", date(2026, 1, 2)), "yahoo")
+    assert first["market_cap_usd"] == pytest.approx(first["close_usd"] * first["shares_outstanding"], rel=1e-9)
