@@ -236,3 +236,12 @@ def test_equity_series_equals_the_per_day_lookup(ro: Store, ticker: str, start: 
             one["source_id"],
         ), r
         assert r["market_cap_usd"] == round(r["close_usd"] * one["shares_outstanding"], 2)
+
+
+def test_january_2024_is_covered_without_corz(ro: Store) -> None:
+    # Members are in from 2023-12-01, so the window from the close of 2023-12-29 counts them; CORZ
+    # re-listed on 2024-01-24, inside the window, and is listed as missing.
+    d = sb.basket_month(ro, "2024-01")
+    assert d["start_date"] == date(2023, 12, 29) and (d["members_total"], d["members_priced"]) == (14, 13)
+    assert [m["ticker"] for m in d["missing"]] == ["CORZ"]
+    assert d["missing"][0]["reason"].startswith("joined the basket on 2024-01-24, after the period start 2023-12-29")
