@@ -6,7 +6,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -88,7 +88,7 @@ def _where(label: str, text: str, ticker: str | None, index: int) -> str:
 
 
 def _as_date(value: object, what: str, where: str) -> date:
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):  # a TOML datetime is a date subclass
         return value
     if isinstance(value, str):
         try:

@@ -87,6 +87,14 @@ def _write(tmp_path: Path, text: str) -> Path:
         (GOOD + GOOD, "ticker MARA appears twice"),
         (GOOD + "weight = 2\n", "unknown field(s) weight"),
         (GOOD.replace("from = 2024-01-01 }", "from = 2024-06-01 }"), "the first cohort starts 2024-06-01, after"),
+        (
+            GOOD.replace("from = 2024-01-01\ncohorts", "from = 2024-01-01T10:00:00\ncohorts"),
+            "`from` must be a date like 2025-03-13, got datetime.datetime(2024, 1, 1, 10, 0)",
+        ),
+        (
+            GOOD.replace("from = 2024-01-01 }", "from = 2024-01-01T00:00:00Z }"),
+            "`cohorts.from` must be a date like 2025-03-13, got datetime.datetime(2024, 1, 1, 0, 0, tzinfo=",
+        ),
         (GOOD + "shares_sources = []\n", "`shares_sources` is empty; list at least one source id"),
         (GOOD + 'cik = "1507605"\n', '`cik` must be 10 digits like "0001507605" (or ""), got \'1507605\''),
     ],
