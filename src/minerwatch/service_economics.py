@@ -227,9 +227,14 @@ def breakeven(
 
 
 def _chain_tip(store: Store, rate_days: int) -> dict:
-    """Last day with blocks, its last height, and the mean blocks per day over the `rate_days` days to it."""
+    """Last day with blocks, its last height, and the mean blocks per day over the `rate_days` days with blocks to it.
+
+    The rate is measured on heights (blocks mined from the first of those days to the tip over the days
+    between), so a day missing from the store does not pass for a day without blocks.
+    """
     net = store.query(
-        "SELECT date, block_count, last_height FROM network_daily WHERE block_count > 0 AND last_height IS NOT NULL "
+        "SELECT date, last_height, coalesce(first_height, last_height - block_count + 1) AS first_height "
+        "FROM network_daily WHERE block_count > 0 AND last_height IS NOT NULL "
         "QUALIFY row_number() OVER (PARTITION BY date ORDER BY "
         + service._priority_case(service.NETWORK_SOURCE_PRIORITY)
         + ") = 1 ORDER BY date DESC LIMIT ?",
@@ -240,10 +245,11 @@ def _chain_tip(store: Store, rate_days: int) -> dict:
     last_date = net["date"][0]
     first_date = net["date"][-1]
     span_days = (last_date - first_date).days + 1
+    blocks = int(net["last_height"][0]) - int(net["first_height"][-1]) + 1
     return {
         "last_date": last_date,
         "last_height": int(net["last_height"][0]),
-        "blocks_per_day": float(net["block_count"].sum()) / span_days,
+        "blocks_per_day": blocks / span_days,
         "rate_first_date": first_date,
     }
 

@@ -146,3 +146,22 @@ Mean block interval        612.6 s
 Block times                interpolated within UTC days from daily block counts
 Backtest at this progress  median abs error 0.86 pp, p90 2.13 pp over 244 epochs since 2016-01-01
 """
+
+
+def test_scenario_block_rate_counts_blocks_by_height_across_missing_days(store: Store) -> None:
+    # A live day far past the snapshot (2026-01-11, heights 932,000..932,004) after 12 missing days: the rate over
+    # the last 28 days with blocks is the heights mined over the calendar days they span, not 27 days' counts + 5.
+    frame = pl.DataFrame([{
+        "date": date(2026, 1, 11), "source_id": "mempool", "block_count": 5, "first_height": 932_000,
+        "last_height": 932_004, "difficulty": D_NEW, "hashrate_ehs_published": None, "subsidy_btc": 15.625,
+        "fees_btc": 0.15, "payload_sha256": "t", "loaded_at": datetime(2026, 1, 12),
+    }], schema_overrides={"block_count": pl.Int32, "first_height": pl.Int32, "last_height": pl.Int32,
+                          "hashrate_ehs_published": pl.Float64})  # fmt: skip
+    with store.transaction():
+        store.upsert("network_daily", frame, ["date", "source_id"])
+    first = store.query("SELECT first_height FROM network_daily WHERE date = DATE '2025-12-03'")["first_height"][0]
+    s = se.scenario(store, price_usd=70_000, hashrate_ehs=900, fee_share_pct=0.0, on=date(2027, 1, 1))
+    span = (date(2026, 1, 11) - date(2025, 12, 3)).days + 1  # 40 calendar days
+    assert s["block_rate_basis"] == "mean blocks per day 2025-12-03 to 2026-01-11"
+    assert s["block_rate_per_day"] == pytest.approx((932_004 - first + 1) / span, abs=0.001)
+    assert 140 < s["block_rate_per_day"] < 150
