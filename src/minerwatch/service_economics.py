@@ -74,16 +74,21 @@ def _check_fleet(efficiency_jth: float, power_usd_kwh: float | None, opex_usd_kw
 # -- month economics --------------------------------------------------------------------------------
 
 
+def _complete_days(r: dict) -> str:
+    """Which days have both network facts and a BTC close, for an error message."""
+    if None in (r["network_first"], r["network_last"], r["prices_first"], r["prices_last"]):
+        return "the store lacks network facts or BTC prices; run `minerwatch sync`"
+    first, last = max(r["network_first"], r["prices_first"]), min(r["network_last"], r["prices_last"])
+    return f"days with both cover {first} to {last}" if first <= last else "no day has both"
+
+
 def _month_summary(store: Store, month: str) -> dict:
     first, last = service.parse_month(month)
     daily = service.network_daily(store, first, last)
     summary: dict[str, Any] = dict(nw.period_summary(daily))
     if not summary["days"]:
         r = service.data_range(store)
-        raise DataGap(
-            f"no day in {month} has both network facts and a BTC price; complete days cover "
-            f"{r['network_first']} to {min(r['network_last'], r['prices_last'])}"
-        )
+        raise DataGap(f"no day in {month} has both network facts and a BTC price; {_complete_days(r)}")
     summary["daily"] = daily.filter(pl.col("usd_per_ehs_day").is_not_null())
     return summary
 
@@ -200,10 +205,7 @@ def breakeven(
     daily = service.network_daily(store, day, day).filter(pl.col("usd_per_ehs_day").is_not_null())
     if daily.height == 0:
         r = service.data_range(store)
-        raise DataGap(
-            f"no hashprice on {day} (needs network facts and a BTC close); complete days cover "
-            f"{r['network_first']} to {min(r['network_last'], r['prices_last'])}"
-        )
+        raise DataGap(f"no hashprice on {day} (needs network facts and a BTC close); {_complete_days(r)}")
     row = daily.row(0, named=True)
     revenue = ec.net_revenue_usd_per_ehs_day(row["usd_per_ehs_day"], pool_fee_pct)
     kwh = ec.kwh_per_ehs_day(efficiency_jth)

@@ -197,14 +197,24 @@ Mid-epoch median absolute error: 1.99 pp (block-time proxy floor at full epoch: 
             "error: --prices is empty; give at least one number (e.g. 50000,70000 or 0.03,0.05)\n",
         ),
         (
+            ["breakeven", "--efficiency-jth", "26", "--date", "2010-01-01"],
+            "error: no hashprice on 2010-01-01 (needs network facts and a BTC close); days with both cover "
+            "2010-07-18 to 2025-12-29\n",
+        ),
+        (
+            ["economics", "--month", "2009-05", "--efficiency-jth", "26", "--power-usd-kwh", "0.04"],
+            "error: no day in 2009-05 has both network facts and a BTC price; days with both cover "
+            "2010-07-18 to 2025-12-29\n",
+        ),
+        (
             ["breakeven", "--efficiency-jth", "-17.5"],
             "error: --efficiency-jth must be a positive number (the fleet's joules per terahash, e.g. 26), got -17.5\n",
         ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(db_path: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_and_exits_2_or_3(db_path: Path, args: list[str], message: str) -> None:
     code, out, err = run(*args, "--db", str(db_path))
-    assert code == 2
+    assert code == (3 if "no day" in message or "no hashprice" in message else 2)  # DataGap exits 3
     assert out == ""
     assert err == message
 
