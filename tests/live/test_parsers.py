@@ -323,3 +323,26 @@ def test_bitcoind_cookie_auth_and_an_unreadable_cookie(tmp_path, monkeypatch):
     monkeypatch.setenv("MINERWATCH_BITCOIND_COOKIE", str(tmp_path / "missing"))
     with pytest.raises(InputError, match=r"bitcoind cookie file .*missing cannot be read \(No such file"):
         bitcoind.auth()
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_mempool_per_day_close_is_the_midnight_point_from_old_and_new_servers(strict):
+    import httpx
+
+    from minerwatch import http
+
+    day_end = 1768176000  # 2026-01-12 00:00 UTC, ending 2026-01-11
+    points = [(day_end - 3600, 91_000.0), (day_end, 92_000.0), (day_end + 3600, 93_000.0)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        t = int(request.url.params["timestamp"])  # older mempool: time < t; newer: time <= t
+        before = [p for p in points if (p[0] < t if strict else p[0] <= t)]
+        return httpx.Response(200, json={"prices": [{"time": before[-1][0], "USD": before[-1][1]}],
+                                         "exchangeRates": {}})
+
+    query = mempool.Query(date(2026, 1, 11), None, None, price_days=(date(2026, 1, 11),))
+    with http.client("mempool", "https://m.test/api", transport=httpx.MockTransport(handler), cache_dir=False,
+                     sleep=lambda s: None) as c:
+        raws = mempool.extract(query, c)
+    rows = mempool.parse(raws)["btc_prices_daily"].select("date", "close_usd").rows()
+    assert rows == [(date(2026, 1, 11), 92_000.0)]

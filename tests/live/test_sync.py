@@ -86,7 +86,7 @@ def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypa
     assert server.paths() == [
         "/api/v1/mining/blocks/fees/3d",
         "/api/v1/mining/hashrate/1m",
-        "/api/v1/historical-price?currency=USD&timestamp=1768262400",
+        "/api/v1/historical-price?currency=USD&timestamp=1768262401",  # 01-13 00:00:01
     ]
     assert (next_day.requests, next_day.inserted) == (3, 1)  # the 01-12 close (06:00 point, the last inside it)
 

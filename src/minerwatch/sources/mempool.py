@@ -128,7 +128,9 @@ def extract(query: Query, client: Client) -> list[Raw]:
     if query.full_price_history:
         raws.append(client.get("v1/historical-price", {"currency": "USD"}, ttl=300, hint="kind=prices"))
     for day in query.price_days:
-        ts = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + 86400
+        # mempool answers the last price before `timestamp` (`<` in older releases, `<=` in newer ones):
+        # one second past the midnight ending the day gets the 00:00 point from both.
+        ts = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + 86400 + 1
         raws.append(
             client.get("v1/historical-price", {"currency": "USD", "timestamp": ts}, ttl=3600,
                        hint=f"kind=prices&close_of={day.isoformat()}")
