@@ -788,6 +788,7 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
         )
         if both
         else None,
+        "reward_share_value_usd": _r(both_share / 100.0 * rewards_btc * price, 0) if both else None,
         "month_reward_btc": _r(month_reward_btc, 2),
         "members_with_btc_produced": len(with_btc),
         "btc_produced": _r(btc_total, 2) if with_btc else None,

@@ -71,6 +71,7 @@ def test_basket_share_and_reward_multiple(ro_store: Store) -> None:
     assert d["rewards_next_four_years_btc"] == pytest.approx(subsidy / (1 - d["fee_share_pct"] / 100), rel=1e-4)
     value = d["hashrate_share_pct_with_market_cap"] / 100 * d["rewards_next_four_years_btc"] * d["btc_close_usd"]
     assert d["market_cap_to_reward_share_multiple"] == pytest.approx(d["market_cap_end_usd"] / value, abs=0.01)
+    assert d["reward_share_value_usd"] == pytest.approx(value, rel=1e-4)
     # Cross-check with BTC produced: the month's rewards are every day's subsidy + fees in February 2025.
     days = ro_store.query(
         "SELECT sum(subsidy_btc + fees_btc) AS btc, count(*) AS n FROM network_daily "

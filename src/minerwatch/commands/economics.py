@@ -251,7 +251,8 @@ def hashrate_share_table(d: dict[str, Any]) -> str:
         (
             "Market cap / reward share",
             f"{fmt_num(d['market_cap_to_reward_share_multiple'], 2)}x "
-            f"({_usd(d['market_cap_end_usd'], 0)} for {fmt_num(d['hashrate_share_pct_with_market_cap'], 2)}%)",
+            f"(market cap {_usd(d['market_cap_end_usd'], 0)} / {fmt_num(d['hashrate_share_pct_with_market_cap'], 2)}% "
+            f"of those rewards' value = {_usd(d['reward_share_value_usd'], 0)})",
         ),
     ]
     if d["produced_reward_share_pct"] is not None:
