@@ -77,3 +77,11 @@ def test_render_is_byte_deterministic(ro_store: Store, tmp_path: Path) -> None:
     svg = pa["svg"].read_text()
     assert "<dc:date>" not in svg and "<text" not in svg  # text is drawn as glyph paths, no font at view time
     assert b"Software" not in pa["png"].read_bytes()[:200]
+
+
+def test_hashprice_chart_marks_the_halving_in_its_window(ro_store: Store) -> None:
+    """The 13 months to April 2024 (and to February 2025) hold the 20 April 2024 halving; those to June 2025 none."""
+    for month in ("2024-04", "2025-02"):
+        d = ch.hashprice_data(ro_store, month, 13)
+        assert d.filter(pl.col("halving"))["date"].to_list() == [date(2024, 4, 20)], month
+    assert ch.hashprice_data(ro_store, "2025-06", 13)["halving"].sum() == 0

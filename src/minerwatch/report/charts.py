@@ -65,8 +65,15 @@ def hashprice_data(store: Any, month: str, months: int) -> pl.DataFrame:
     """Daily hashprice (USD per EH/s per day) over the window, with each month's mean alongside."""
     start = window_start(month, months)
     _, end = service.parse_month(month)
-    daily = service.network_daily(store, start, end).select("date", "usd_per_ehs_day")
-    daily = daily.filter(pl.col("usd_per_ehs_day").is_not_null())
+    from minerwatch.report.facts import subsidy_halving
+
+    net = service.network_daily(store, start, end)
+    halving = subsidy_halving(
+        net["date"].to_list(), net["subsidy_btc"].to_list(), net["block_count"].to_list(), [None] * net.height
+    )
+    daily = net.select("date", "usd_per_ehs_day").filter(pl.col("usd_per_ehs_day").is_not_null())
+    marker = pl.col("date") == pl.lit(halving["date"]) if halving else pl.lit(False)
+    daily = daily.with_columns(marker.alias("halving"))
     daily = daily.with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
     means = daily.group_by("month").agg(pl.col("usd_per_ehs_day").mean().alias("month_mean_usd_per_ehs_day"))
     return daily.join(means, on="month").sort("date")
@@ -151,10 +158,13 @@ def draw_hashprice(ax: Any, d: pl.DataFrame) -> None:
         lw=1.8,
         label="monthly mean",
     )
+    if "halving" in d.columns:
+        for day in d.filter(pl.col("halving"))["date"].to_list():
+            ax.axvline(day, color=GREY, lw=1.0, ls=":", label="subsidy halving")
     ax.set_ylabel("USD per EH/s per day")
     _usd_axis(ax, 1000, "k")
     _date_axis(ax)
-    ax.legend(loc="upper right", frameon=False)
+    ax.legend(loc="upper left", frameon=False)
 
 
 def draw_btc(ax: Any, d: pl.DataFrame) -> None:
@@ -232,12 +242,15 @@ def charts_for(store: Any, facts: dict[str, Any], basket: dict[str, Any] | None)
     month = facts["month"]
     window = facts["charts_window"]
     span = f"{window['first_month']} to {window['last_month']}"
+    hp = hashprice_data(store, month, window["months"])
+    halvings = hp.filter(pl.col("halving"))["date"].to_list()
+    halved = f"; dotted line: the subsidy halving of {fmt.day_label(halvings[0])}" if halvings else ""
     out = [
         Chart(
             "hashprice",
             "Hashprice, USD per EH/s per day",
-            f"Hashprice, daily and monthly mean (USD per EH/s per day), {span}.",
-            hashprice_data(store, month, window["months"]),
+            f"Hashprice, daily and monthly mean (USD per EH/s per day), {span}{halved}.",
+            hp,
             draw_hashprice,
         ),
         Chart(
@@ -263,11 +276,12 @@ def charts_for(store: Any, facts: dict[str, Any], basket: dict[str, Any] | None)
         bars = members_data(basket)
         if bars.height:
             btc_change = basket.get("btc_change_pct")
+            dashed = "; dashed line: BTC over the same dates" if btc_change is not None else ""
             out.append(
                 Chart(
                     "members",
                     f"Member share-price change, {facts['month_label']}",
-                    f"Share-price change of each member in {facts['month_label']}; dashed line: BTC.",
+                    f"Share-price change of each member in {facts['month_label']}{dashed}.",
                     bars,
                     lambda ax, d: draw_members(ax, d, btc_change),
                 )
