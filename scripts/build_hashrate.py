@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -29,8 +30,9 @@ PARQUET = "hashrate_reported.parquet"
 MANIFEST = "hashrate_manifest.json"
 METRICS = ("", "energized", "deployed", "operating", "average_operating", "realized")
 
-INPUT = {
-    "file": "miners_reported_hashrate.csv",
+FILE = "miners_reported_hashrate.csv"
+INPUT: dict[str, Any] = {
+    "file": FILE,
     "origin": (
         "facts read from stored copies of public web pages (company press releases, GlobeNewswire/PRNewswire "
         "reposts, SEC exhibits, StockTitan, CoinDesk mirrors, Benzinga, Investing.com, TheMinerMag); "
@@ -48,7 +50,7 @@ def sha256_file(path: Path) -> str:
 
 def build(shared: Path) -> pl.DataFrame:
     """Parse and check the CSV; raise on anything odd rather than guess."""
-    raw = pl.read_csv(shared / INPUT["file"], infer_schema_length=0)
+    raw = pl.read_csv(shared / FILE, infer_schema_length=0)
     missing = set(INPUT["columns_used"]) - set(raw.columns)
     if missing:
         raise SystemExit(f"{INPUT['file']}: missing columns {sorted(missing)}")
@@ -93,8 +95,8 @@ def main() -> None:
     frame = build(shared)
     path = OUT / PARQUET
     frame.write_parquet(path, compression="zstd", compression_level=19, statistics=False)
-    src = shared / INPUT["file"]
-    manifest = {
+    src = shared / FILE
+    manifest: dict[str, Any] = {
         "schema": 1,
         "inputs": {"reported_hashrate": {**INPUT, "sha256": sha256_file(src), "bytes": src.stat().st_size}},
         "outputs": {
