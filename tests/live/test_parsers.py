@@ -127,6 +127,8 @@ def test_mempool_plan_incremental_and_backfill():
     assert early.price_days == (date(2026, 11, 26), date(2026, 11, 27))
     # A missed day: 4 days to cover -> the 1w interval (5-minute buckets, block counts estimated).
     assert mempool.plan({**daily, "net": date(2026, 11, 25)}, today=today).fees_interval == "1w"
+    # The retargets reach 27 days before the first day (slow epochs have lasted over 20 days): 9 + 27 -> 3m.
+    assert mempool.plan({**daily, "net": date(2026, 11, 20)}, today=today).hashrate_interval == "3m"
     after_snapshot = mempool.plan({"any_net": date(2025, 12, 29), "any_px": date(2025, 12, 29)}, today=today)
     assert (after_snapshot.start, after_snapshot.fees_interval, after_snapshot.hashrate_interval) == (
         date(2025, 12, 28),

@@ -102,10 +102,10 @@ def plan(state: dict[str, Any], *, today: date, start: date | None = None, optio
         # Days net_start..today inclusive: a k-day window fetched on `today` reaches back into day
         # today-k at the current clock time, so it holds all of net_start and the left-neighbour
         # bucket at the end of the day before. The hashrate call also needs the retarget in force at
-        # net_start (up to 14 days earlier).
+        # net_start: an epoch lasts about 14 days, but slow ones have taken over 20, so allow 27.
         need = (today - net_start).days + 1
         fees_iv = interval_covering(need)
-        hr_iv = interval_covering(need + 16)
+        hr_iv = interval_covering(need + 27)
     price_days: tuple[date, ...] = ()
     full = False
     if px_start < today:
