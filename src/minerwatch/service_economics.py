@@ -316,6 +316,7 @@ def scenario(
     opex_usd_kwh: float = 0.0,
     pool_fee_pct: float = 0.0,
     block_rate_days: int = DEFAULT_BLOCK_RATE_DAYS,
+    machine_usd_per_th: float | None = None,
 ) -> dict:
     """Hashprice on a future day given price, network hashrate and fee share; subsidy from the estimated height."""
     core = _scenario_core(
@@ -329,6 +330,10 @@ def scenario(
     usd, btc = core.pop("_usd"), core.pop("_btc")
     if power_usd_kwh is not None and efficiency_jth is None:
         raise InputError("--power-usd-kwh needs --efficiency-jth (the fleet's J/TH, e.g. 26)")
+    if machine_usd_per_th is not None:
+        _positive(machine_usd_per_th, "--machine-usd-per-th", "machine price in USD per TH/s, e.g. 15")
+        if power_usd_kwh is None:
+            raise InputError("--machine-usd-per-th needs --efficiency-jth and --power-usd-kwh (payback needs a profit)")
     if efficiency_jth is not None:
         _check_fleet(efficiency_jth, power_usd_kwh, opex_usd_kwh, pool_fee_pct)
         revenue = ec.net_revenue_usd_per_ehs_day(usd, pool_fee_pct)
@@ -351,6 +356,9 @@ def scenario(
             core["gross_profit_usd_per_ehs_day"] = _r(f["profit"], 2)
             core["gross_margin_pct"] = _r(f["margin"], 2)
             core["cost_per_btc_usd"] = _r(f["cost_per_btc"], 2)
+            if machine_usd_per_th is not None:
+                core["machine_usd_per_th"] = machine_usd_per_th
+                core["payback_days"] = _r(ec.payback_days(machine_usd_per_th, f["profit"]), 1)  # type: ignore[arg-type]
     return core
 
 

@@ -161,6 +161,11 @@ def test_scenario_with_fleet_and_grid(ro_store: Store) -> None:
     assert s["cost_usd_per_ehs_day"] == 24_000.0
     assert s["gross_margin_pct"] == pytest.approx(100 * 11_000 / 35_000, abs=0.01)
     assert s["breakeven_power_usd_kwh"] == pytest.approx(35_000 / 480_000, abs=1e-5)
+    # $15/TH = $15M per EH/s, repaid by 11,000 a day in 1,363.6 days
+    paid = se.scenario(ro_store, **args, efficiency_jth=20, power_usd_kwh=0.05, machine_usd_per_th=15)
+    assert paid["payback_days"] == pytest.approx(15_000_000 / 11_000, abs=0.05)
+    with pytest.raises(InputError, match="--machine-usd-per-th needs --efficiency-jth and --power-usd-kwh"):
+        se.scenario(ro_store, **args, machine_usd_per_th=15)
     g = se.scenario_grid(ro_store, **args, efficiency_jth=20, prices_usd=[35_000, 70_000], power_prices_usd_kwh=[0.05])
     assert [c["gross_margin_pct"] for c in g["cells"]] == [
         pytest.approx(100 * (17_500 - 24_000) / 17_500, abs=0.01),

@@ -135,6 +135,15 @@ def scenario_table(d: dict[str, Any]) -> str:
         rows.append(("Gross profit per EH/s per day", f"{_usd(d['gross_profit_usd_per_ehs_day'], 2)}"))
         rows.append(("Gross margin", fmt_num(d["gross_margin_pct"], 2, suffix="%")))
         rows.append(("Cost to mine 1 BTC", f"{_usd(d['cost_per_btc_usd'], 2)}"))
+    if "payback_days" in d:
+        rows.append(
+            (
+                "Payback",
+                f"{fmt_num(d['payback_days'], 0)} days at {_usd(d['machine_usd_per_th'], 2)}/TH (at this day's profit)"
+                if d["payback_days"] is not None
+                else "never (no gross profit)",
+            )
+        )
     title = (
         f"Scenario {d['date']}  (BTC {_usd(d['price_usd'], 0)}, {fmt_num(d['hashrate_ehs'], 1)} EH/s, "
         f"fees {fmt_num(d['fee_share_pct'], 2)}% of reward)"
@@ -377,6 +386,10 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option("--block-rate-days", help="Days of block counts behind the block rate that dates heights."),
         ] = 28,
+        machine_usd_per_th: Annotated[
+            float | None,
+            typer.Option("--machine-usd-per-th", help="Machine price, USD per TH/s, for the payback (needs power)."),
+        ] = None,
         fmt: FormatOption = Format.table,
         db: DbOption = None,
     ) -> None:
@@ -419,6 +432,7 @@ def register(app: typer.Typer) -> None:
                 opex_usd_kwh=opex_usd_kwh,
                 pool_fee_pct=pool_fee_pct,
                 block_rate_days=block_rate_days,
+                machine_usd_per_th=machine_usd_per_th,
             )
         emit(data, fmt, scenario_table)
 
