@@ -176,3 +176,48 @@ def test_partial_month_is_flagged_in_title_summary_and_btc(ro_store: Store, tmp_
     assert members and all(row.endswith("| n/a |") for row in members)  # no beat-BTC answer, not "no"
     assert facts["sections"]["network"]["figures"]["halving_date"]["value"] is None
     assert _prose_numbers_not_in_figures(md, facts) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        (
+            "https://alice:s3cret@node.example:8332/api?api_key=XYZ&start=1",
+            "https://node.example:8332/api?api_key=***&start=1",
+        ),
+        (
+            "https://api.example/v1/prices?x_cg_demo_api_key=abc&vs=usd",
+            "https://api.example/v1/prices?x_cg_demo_api_key=***&vs=usd",
+        ),
+        ("https://mempool.space/api/v1/mining/hashrate/3y", "https://mempool.space/api/v1/mining/hashrate/3y"),
+        (
+            "package:minerwatch/data/btc_close_coinmetrics.parquet",
+            "package:minerwatch/data/btc_close_coinmetrics.parquet",
+        ),
+        (None, None),
+    ],
+)
+def test_public_url_drops_credentials(url: str | None, public: str | None) -> None:
+    assert facts_mod.public_url(url) == public
+
+
+def test_facts_never_publish_a_credential_from_a_configured_url(store: Store) -> None:
+    """facts.json is served by the API: a base URL or payload URI with a key must come out redacted."""
+    sha = store.query(
+        "SELECT payload_sha256 FROM network_daily WHERE date = '2025-02-10' AND source_id = 'coinmetrics'"
+    )["payload_sha256"][0]
+    with store.transaction():
+        store.con.execute(
+            "UPDATE sources SET base_url = 'https://alice:s3cret@node.example/api?token=t0psecret' "
+            "WHERE source_id = 'coinmetrics'"
+        )
+        store.con.execute(
+            "UPDATE payloads SET uri = 'https://node.example/api/csv?apikey=t0psecret&assets=btc' WHERE sha256 = ?",
+            [sha],
+        )
+    facts = facts_mod.build_facts(store, "2025-02")
+    text = json.dumps(facts)
+    assert "s3cret" not in text and "t0psecret" not in text and "alice" not in text
+    cm = next(s for s in facts["sources"] if s["source_id"] == "coinmetrics")
+    assert cm["base_url"] == "https://node.example/api?token=***"
+    assert "https://node.example/api/csv?apikey=***&assets=btc" in [p["uri"] for p in cm["payloads"]]

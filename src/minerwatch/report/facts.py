@@ -16,10 +16,12 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
 
@@ -935,6 +937,32 @@ def _manifest_inputs() -> dict[str, dict]:
     return out
 
 
+#: Query parameters whose values are credentials in some API's URL scheme; their values are never published.
+_SECRET_PARAM = re.compile(r"key|token|secret|pass|auth|sig|credential|session", re.IGNORECASE)
+
+
+def public_url(url: str | None) -> str | None:
+    """A URL as facts.json may publish it: no user:password@, credential-like query values replaced by ***.
+
+    A configured base URL (and so each payload's URI) may carry a credential; facts.json is served by
+    the API, so it must not repeat one.
+    """
+    if not url or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    if "@" not in parts.netloc:
+        netloc = parts.netloc
+    query = "&".join(
+        f"{k}=***" if _SECRET_PARAM.search(k) else (f"{k}={v}" if v or "=" in pair else k)
+        for pair in parts.query.split("&")
+        if pair
+        for k, _, v in [pair.partition("=")]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
 def _sources(store: Store, sections: dict) -> list[dict]:
     """Each source the note's figures came from: description, licence, payloads and the dates used."""
     used: dict[str, dict[str, dict]] = {}
@@ -969,14 +997,14 @@ def _sources(store: Store, sections: dict) -> list[dict]:
                 "source_id": sid,
                 "description": m.get("description"),
                 "licence": m.get("licence"),
-                "base_url": m.get("base_url"),
+                "base_url": public_url(m.get("base_url")),
                 "kind": m.get("kind"),
                 "origin": man.get("origin"),
                 "commit": man.get("commit"),
                 "payloads": [
                     {
                         "payload_sha256": sha,
-                        "uri": payloads.get(sha, {}).get("uri"),
+                        "uri": public_url(payloads.get(sha, {}).get("uri")),
                         "tables": sorted(p["tables"]),
                         "first_date": p["first_date"],
                         "last_date": p["last_date"],
