@@ -62,7 +62,7 @@ def test_header_problems_and_duplicates(tmp_path, db_path):
     assert res.exit_code == 2
     assert res.stderr.startswith(f"error: {f} line 1: missing column(s) as_of_date; unknown column(s) as_of;")
     f.write_text(
-        "ticker,as_of_date,shares_outstanding\nMARA,2025-01-01,1000000\nRIOT,2025-01-01,5\nmara,2025-01-01,2000000\n"
+        "ticker,as_of_date,shares_outstanding\nMARA,2025-01-01,1000000\nRIOT,2025-01-01,50000\nmara,2025-01-01,2000000\n"
     )
     res = run("import", str(f), "--kind", "shares", "--db", str(db_path))
     assert res.stderr == (
@@ -116,3 +116,14 @@ def test_the_sync_http_layer_is_blocked_too():
         with pytest.raises(SocketConnectBlockedError):
             c.get("v1/mining/blocks/fees/3d")
     assert c.stats.requests == 1
+
+
+@pytest.mark.parametrize("value", ["1e30", "1", "0"])
+def test_a_share_count_outside_the_edgar_bounds_is_refused(tmp_path, db_path, value):
+    f = tmp_path / "shares.csv"
+    f.write_text(f"ticker,as_of_date,shares_outstanding\nMARA,2026-01-05,380000000\nRIOT,2026-01-05,{value}\n")
+    res = run("import", str(f), "--kind", "shares", "--db", str(db_path))
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"error: {f} line 3: column 'shares_outstanding' has '{value}' (must be a")
+    with Store.open(db_path, read_only=True) as s:
+        assert s._scalar("SELECT count(*) FROM shares_facts WHERE source_id = 'csv'") == 0

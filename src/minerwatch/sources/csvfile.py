@@ -54,6 +54,15 @@ def _pos_float(v: str) -> float:
     return x
 
 
+def _share_count(v: str) -> float:
+    from minerwatch.sources.edgar import MAX_SHARES, MIN_SHARES
+
+    x = _pos_float(v)
+    if not MIN_SHARES <= x <= MAX_SHARES:
+        raise ValueError(f"must be a share count between {MIN_SHARES:,} and {MAX_SHARES:,}, as EDGAR data is checked")
+    return x
+
+
 def _nonneg_float(v: str) -> float:
     x = float(v)
     if not x >= 0 or x == float("inf"):
@@ -103,7 +112,7 @@ SPECS: dict[str, tuple[str, Spec, list[str]]] = {
         "last_height": (_nonneg_int, False),
     }, ["date", "source_id"]),
     "shares": ("shares_facts", {
-        "ticker": (_ticker, True), "as_of_date": (_date, True), "shares_outstanding": (_pos_float, True),
+        "ticker": (_ticker, True), "as_of_date": (_date, True), "shares_outstanding": (_share_count, True),
         "filed_date": (_date, False), "accession": (_text, False), "form": (_text, False), "note": (_text, False),
     }, ["ticker", "as_of_date", "source_id", "share_class", "concept"]),
     "hashrate": ("miner_hashrate_reported", {
