@@ -22,6 +22,8 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         seen.update(kwargs)
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
+    # Whether this machine's port 8000 is free is not what these tests are about.
+    monkeypatch.setattr("minerwatch.commands.serve.check_bindable", lambda host, port: None)
     return seen
 
 
@@ -54,3 +56,30 @@ def test_serve_help_has_an_example() -> None:
     result = CliRunner().invoke(cli_app, ["serve", "--help"])
     assert result.exit_code == 0
     assert "Example: minerwatch serve --port 8000" in result.output
+
+
+def test_serve_port_in_use_is_one_error_line(monkeypatch: pytest.MonkeyPatch, db_path: Path) -> None:
+    import socket
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("uvicorn must not start"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["serve", "--port", str(port), "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port or --host\n"
+    )
+
+
+def test_serve_unknown_host_is_one_error_line(monkeypatch: pytest.MonkeyPatch, db_path: Path) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("uvicorn must not start"))
+    result = CliRunner().invoke(cli_app, ["serve", "--host", "256.1.1.1", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --host '256.1.1.1' is not an address of this machine (")
+    assert result.output.count("\n") == 1

@@ -9,6 +9,27 @@ import typer
 from minerwatch.commands.common import DbOption
 
 
+def check_bindable(host: str, port: int) -> None:
+    """Fail with one line (InputError) if `host:port` cannot be listened on: unknown host, port in use."""
+    import socket
+
+    from minerwatch.errors import InputError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"--host {host!r} is not an address of this machine ({exc}); e.g. --host 127.0.0.1") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port or --host"
+            ) from None
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -26,6 +47,7 @@ def register(app: typer.Typer) -> None:
 
         from minerwatch.api import create_app
 
+        check_bindable(host, port)
         application = create_app(db)
         typer.echo(f"minerwatch: serving {application.state.gate.path} at http://{host}:{port}/ (Ctrl-C stops)")
         if host not in ("127.0.0.1", "localhost", "::1"):
