@@ -703,6 +703,16 @@ def reported_hashrate(store: Store, month: str, tickers: Sequence[str] | None = 
     return frame
 
 
+def latest_reported_month(store: Store) -> str:
+    """The latest complete month in which some company reported its hashrate (the default of hashrate-share)."""
+    complete = service.latest_complete_month(store)
+    got = store.query(
+        "SELECT max(month) AS m FROM miner_hashrate_reported WHERE hashrate_ehs IS NOT NULL AND month <= ?",
+        [complete],
+    )["m"][0]
+    return str(got) if got else complete
+
+
 def basket_hashrate_share(store: Store, month: str) -> dict:
     """The basket's self-reported hashrate as a share of network hashrate, and its market cap as a multiple of
     its share of the next four years of block rewards (members that report both)."""

@@ -329,3 +329,12 @@ def test_scenario_after_the_halving_with_a_fleet_exact(db_path: Path) -> None:
     )  # fmt: skip
     assert code == 0
     assert out == SCENARIO_WITH_A_LOSS
+
+
+def test_hashrate_share_defaults_to_the_latest_month_with_reports(db_path: Path) -> None:
+    pytest.importorskip("minerwatch.service_basket", reason="the basket module (issue of another helper) is absent")
+    # The latest complete month is 2025-11, but the embedded reports end in 2025-08 (IREN only).
+    code, out, err = run("hashrate-share", "-f", "json", "--db", str(db_path))
+    assert code == 0, err
+    d = json.loads(out)
+    assert (d["month"], [m["ticker"] for m in d["members"]]) == ("2025-08", ["IREN"])

@@ -440,12 +440,14 @@ def register(app: typer.Typer) -> None:
     def hashrate_share(month: MonthOption = None, fmt: FormatOption = Format.table, db: DbOption = None) -> None:
         """The basket's self-reported hashrate as a share of the network, and its market cap vs its reward share.
 
+        Without --month: the latest complete month in which any company reported its hashrate.
+
         Example: minerwatch hashrate-share --month 2025-02
         """
-        from minerwatch import service, service_economics
+        from minerwatch import service_economics
 
         with store(db) as s:
-            data = service_economics.basket_hashrate_share(s, month or service.latest_complete_month(s))
+            data = service_economics.basket_hashrate_share(s, month or service_economics.latest_reported_month(s))
         emit(data["members"] if fmt is Format.csv else data, fmt, hashrate_share_table)
 
     difficulty = typer.Typer(
