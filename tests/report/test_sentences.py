@@ -278,7 +278,8 @@ def test_economics_profit_and_loss():
         "day against revenue of $54,372.",
         "That is a gross profit of $30,372 per EH/s per day (down 10.9% from January), a gross margin of 55.9%.",
         "The breakeven power price was $0.113 per kWh.",
-        "At that power price the power cost of mining one BTC was $42,036.",
+        # The fleet's price, not the breakeven one: 24,000 / 0.57094245 BTC = $42,036 per BTC.
+        "At $0.050 per kWh the power cost of mining one BTC was $42,036.",
     ]
     loss = sn.economics_sentences(
         econ(

@@ -361,7 +361,11 @@ def economics_sentences(e: dict[str, Any], *, default_assumption: bool = True) -
     if e.get("breakeven_power_usd_kwh") is not None:
         out.append(f"The breakeven power price was {fmt.usd_price(e['breakeven_power_usd_kwh'])} per kWh.")
     if e.get("cost_per_btc_usd") is not None:
-        out.append(f"At that power price the power cost of mining one BTC was {fmt.usd(e['cost_per_btc_usd'])}.")
+        # Named explicitly: after the breakeven sentence, "at that price" would read as the breakeven price.
+        out.append(
+            f"At {fmt.usd_price(e['power_usd_kwh'])} per kWh the power cost of mining one BTC was "
+            f"{fmt.usd(e['cost_per_btc_usd'])}."
+        )
     return out
 
 
