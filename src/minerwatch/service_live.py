@@ -9,6 +9,7 @@ from minerwatch import http
 from minerwatch.errors import InputError
 from minerwatch.sources import csvfile, registry
 from minerwatch.store import Store, sha256_bytes, utcnow
+from minerwatch.sync import record_conflicts
 
 #: Tables that carry a source_id, counted in the "rows held" column.
 FACT_TABLES = (
@@ -95,5 +96,7 @@ def import_csv(store: Store, path: Path, kind: str) -> dict[str, Any]:
         store.put_payload(source_id=csvfile.SOURCE_ID, uri=f"file://{p.resolve()}#kind={kind}", content=content,
                           content_type="text/csv", fetched_at=now)
         res = store.upsert(table, frame.with_columns(loaded_at=now), keys)
+        # Your data is compared with every other source's, as a sync's is (recorded, never overwritten).
+        conflicts = record_conflicts(store, csvfile.SOURCE_ID, {table: frame}, now)
     return {"file": str(p), "kind": kind, "table": table, "rows": frame.height, "inserted": res.inserted,
-            "updated": res.updated, "unchanged": res.unchanged, "payload_sha256": sha}
+            "updated": res.updated, "unchanged": res.unchanged, "conflicts": conflicts, "payload_sha256": sha}

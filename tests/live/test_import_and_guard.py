@@ -21,7 +21,8 @@ def test_import_prices(tmp_path, db_path):
     f.write_text("date,close_usd,high_usd\n2026-01-01,93000.5,94000\n2026-01-02,94100,\n")
     res = run("import", str(f), "--kind", "prices", "--db", str(db_path))
     assert res.exit_code == 0, res.output
-    assert res.stdout.splitlines()[-4:] == ["Rows       2", "Inserted   2", "Updated    0", "Unchanged  0"]
+    assert res.stdout.splitlines()[-5:] == ["Rows       2", "Inserted   2", "Updated    0", "Unchanged  0",
+                                            "Conflicts  0"]
     with Store.open(db_path, read_only=True) as s:
         rows = s.query(
             "SELECT date, close_usd, high_usd, venue, quote_currency FROM btc_prices_daily "
@@ -127,3 +128,17 @@ def test_a_share_count_outside_the_edgar_bounds_is_refused(tmp_path, db_path, va
     assert res.stderr.startswith(f"error: {f} line 3: column 'shares_outstanding' has '{value}' (must be a")
     with Store.open(db_path, read_only=True) as s:
         assert s._scalar("SELECT count(*) FROM shares_facts WHERE source_id = 'csv'") == 0
+
+
+def test_imported_closes_that_disagree_with_the_snapshot_are_recorded_as_conflicts(tmp_path, db_path):
+    with Store.open(db_path, read_only=True) as s:
+        cm = dict(s.query("SELECT date::VARCHAR, close_usd FROM btc_prices_daily WHERE source_id = 'coinmetrics' "
+                          "AND date IN ('2025-12-01', '2025-12-02')").rows())
+    f = tmp_path / "closes.csv"  # 10 % above Coin Metrics on 12-01, equal on 12-02
+    f.write_text(f"date,close_usd\n2025-12-01,{cm['2025-12-01'] * 1.1}\n2025-12-02,{cm['2025-12-02']}\n")
+    res = run("import", str(f), "--kind", "prices", "--db", str(db_path), "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert '"conflicts": 1' in res.stdout
+    out = run("sources", "--conflicts", "--db", str(db_path), "--format", "csv")
+    [row] = [r for r in out.stdout.splitlines()[1:] if ",csv," in r]
+    assert row.startswith("btc_prices_daily,2025-12-01,,close_usd,csv,") and ",coinmetrics," in row

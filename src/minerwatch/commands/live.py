@@ -141,5 +141,6 @@ def register(app: typer.Typer) -> None:
             data = service_live.import_csv(s, file, kind)
         emit(data, fmt, lambda d: key_value_table(
             [("File", d["file"]), ("Table", d["table"]), ("Rows", str(d["rows"])),
-             ("Inserted", str(d["inserted"])), ("Updated", str(d["updated"])), ("Unchanged", str(d["unchanged"]))],
+             ("Inserted", str(d["inserted"])), ("Updated", str(d["updated"])), ("Unchanged", str(d["unchanged"])),
+             ("Conflicts", f"{d['conflicts']} (minerwatch sources --conflicts)" if d["conflicts"] else "0")],
             f"Imported {d['kind']}"))
