@@ -83,6 +83,13 @@ def test_bad_fleet_input_spoils_only_the_economics_section(api) -> None:
     assert r.status_code == 200
     assert "power_usd_kwh must be a positive number (USD per kWh, e.g. 0.04), got -1.0" in r.text
     assert 'data-field="hashprice.usd_per_ehs_day"' in r.text
+    # Not a number at all (typed into the URL; the form's number field prevents it): the same.
+    r = api.get(f"/?month={MONTH}&efficiency_jth=abc&power_usd_kwh=0.05")
+    assert r.status_code == 200
+    economics = r.text.split('<section id="economics">')[1].split("</section>")[0]
+    assert "efficiency_jth must be a number, got &#39;abc&#39;" in economics
+    assert 'data-field="economics.' not in economics
+    assert 'data-field="btc.close_usd"' in r.text
 
 
 def test_month_picker_lists_complete_months_and_works_without_js(api) -> None:
@@ -122,7 +129,7 @@ def test_default_month_and_links(api) -> None:
     ("url", "status", "message"),
     [
         ("/?month=2025-13", 422, "month must be YYYY-MM (e.g. 2025-02), got &#39;2025-13&#39;"),
-        (f"/?month={MONTH}&efficiency_jth=abc", 422, "efficiency_jth must be a number, got &#39;abc&#39;"),
+        (f"/note/{MONTH}?efficiency_jth=abc", 422, "efficiency_jth must be a number, got &#39;abc&#39;"),
         ("/?month=2030-01", 404, "network facts cover 2009-01-09 to 2025-12-29"),
         ("/note/2030-01", 404, "network facts cover 2009-01-09 to 2025-12-29"),
     ],

@@ -173,8 +173,12 @@ def dashboard_context(
     *,
     efficiency_jth: float | None = None,
     power_usd_kwh: float | None = None,
+    fleet_error: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the dashboard template needs for one month; InputError for a malformed month."""
+    """Everything the dashboard template needs for one month; InputError for a malformed month.
+
+    `fleet_error` (a fleet field that is not a number) is shown in the economics section only.
+    """
     from minerwatch import service
     from minerwatch.api import NotAvailable, api_message, optional_service
 
@@ -213,6 +217,8 @@ def dashboard_context(
         return fn(store, month, efficiency_jth=eff, power_usd_kwh=power)
 
     try:
+        if fleet_error:
+            raise InputError(fleet_error)
         econ = _section(econ_build)
     except InputError as exc:
         # Bad fleet inputs only spoil the economics section, not the page.

@@ -78,13 +78,26 @@ def register_pages(app: FastAPI, *, answer: Callable[..., Response], gate: Any) 
         """The month's dashboard: hashprice and hashrate, BTC, the basket, economics, link to the note."""
         from minerwatch.web.dashboard import dashboard_context
 
+        # A fleet field that is not a number spoils only the economics section, like a negative one.
+        fleet: dict[str, float | None] = {}
+        fleet_errors = []
+        for name, raw in (("efficiency_jth", efficiency_jth), ("power_usd_kwh", power_usd_kwh)):
+            try:
+                fleet[name] = parse_float_param(raw, name)
+            except InputError as exc:
+                fleet[name] = None
+                fleet_errors.append(str(exc))
         try:
-            eff = parse_float_param(efficiency_jth, "efficiency_jth")
-            power = parse_float_param(power_usd_kwh, "power_usd_kwh")
             chosen = month.strip() if month and month.strip() else None
 
             def build(store: Store) -> tuple[bytes, str]:
-                ctx = dashboard_context(store, chosen, efficiency_jth=eff, power_usd_kwh=power)
+                ctx = dashboard_context(
+                    store,
+                    chosen,
+                    efficiency_jth=fleet["efficiency_jth"],
+                    power_usd_kwh=fleet["power_usd_kwh"],
+                    fleet_error="; ".join(fleet_errors) or None,
+                )
                 return env.get_template("dashboard.html").render(**ctx).encode(), "text/html; charset=utf-8"
 
             return answer(request, build, cache_control=HTML_CACHE_CONTROL)
