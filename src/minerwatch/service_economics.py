@@ -771,6 +771,9 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
                 "market_cap_to_reward_share_multiple": _r(
                     ec.market_cap_to_reward_share_multiple(cap, share, rewards_btc, price) if cap else None, 2
                 ),
+                "market_cap_to_produced_share_multiple": _r(
+                    ec.market_cap_to_reward_share_multiple(cap, made, rewards_btc, price) if cap and made else None, 2
+                ),
                 "source_id": r["source_id"],
                 "source_url": r["source_url"],
             }
@@ -786,6 +789,7 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
     both = [r for r in rows if r["market_cap_end_usd"]]
     with_btc = [r for r in rows if r["produced_reward_share_pct"] is not None]
     btc_total = sum(r["btc_produced"] for r in with_btc)
+    with_btc_cap = [r for r in with_btc if r["market_cap_end_usd"]]
     total_ehs = sum(r["hashrate_ehs"] for r in rows)
     both_ehs = sum(r["hashrate_ehs"] for r in both)
     both_cap = sum(r["market_cap_end_usd"] for r in both)
@@ -813,6 +817,17 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
         "produced_reward_share_pct": _r(100.0 * btc_total / month_reward_btc, 2)
         if with_btc and month_reward_btc
         else None,
+        "market_cap_to_produced_share_multiple": _r(
+            ec.market_cap_to_reward_share_multiple(
+                sum(r["market_cap_end_usd"] for r in with_btc_cap),
+                100.0 * sum(r["btc_produced"] for r in with_btc_cap) / month_reward_btc,
+                rewards_btc,
+                price,
+            ),
+            2,
+        )
+        if with_btc_cap and month_reward_btc
+        else None,
         "hashrate_share_pct_same_members": _r(
             ec.hashrate_share_pct(sum(r["hashrate_ehs"] for r in with_btc), network_ehs), 2
         )
@@ -829,7 +844,8 @@ def basket_hashrate_share(store: Store, month: str) -> dict:
             "blocks after the month's last height / (1 - the month's fee share), valued at the month-end BTC close; "
             "multiple = members' month-end market cap / (their hashrate share x that value), members reporting both; "
             "that is, as if each kept its share of network hashrate for the next 210,000 blocks at today's price; "
-            "cross-check: BTC each member reports producing / all BTC mined in the month (subsidy + fees)"
+            "cross-check: BTC each member reports producing / all BTC mined in the month (subsidy + fees), and the "
+            "multiple on that produced share (like for like across companies)"
         ),
     }
 

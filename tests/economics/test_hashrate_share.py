@@ -88,5 +88,11 @@ def test_basket_share_and_reward_multiple(ro_store: Store) -> None:
     for t in ("IREN", "RIOT"):
         assert members[t]["produced_reward_share_pct"] == pytest.approx(members[t]["hashrate_share_pct"], abs=0.05)
     assert members["MARA"]["hashrate_share_pct"] / members["MARA"]["produced_reward_share_pct"] > 1.15
+    # The multiple on the produced share: the same value formula with that share.
+    for m in members.values():
+        v = m["produced_reward_share_pct"] / 100 * d["rewards_next_four_years_btc"] * d["btc_close_usd"]
+        assert m["market_cap_to_produced_share_multiple"] == pytest.approx(m["market_cap_end_usd"] / v, abs=0.01)
+    v = d["produced_reward_share_pct"] / 100 * d["rewards_next_four_years_btc"] * d["btc_close_usd"]
+    assert d["market_cap_to_produced_share_multiple"] == pytest.approx(d["market_cap_end_usd"] / v, abs=0.01)
     with pytest.raises(DataGap, match="no basket member has a reported hashrate for 2023-02"):
         se.basket_hashrate_share(ro_store, "2023-02")

@@ -270,20 +270,22 @@ def hashrate_share_table(d: dict[str, Any]) -> str:
                 "Check: BTC produced",
                 f"{fmt_num(d['btc_produced'], 0)} BTC = {fmt_num(d['produced_reward_share_pct'], 2)}% of the "
                 f"{fmt_num(d['month_reward_btc'], 0)} BTC mined ({d['members_with_btc_produced']} members; their "
-                f"reported hashrate: {fmt_num(d['hashrate_share_pct_same_members'], 2)}%)",
+                f"reported hashrate: {fmt_num(d['hashrate_share_pct_same_members'], 2)}%) "
+                f"-> {fmt_num(d['market_cap_to_produced_share_multiple'], 2)}x",
             )
         )
     for m in d["members"]:
         made = (
             ""
             if m["produced_reward_share_pct"] is None
-            else f"; produced {fmt_num(m['btc_produced'], 0)} BTC = {fmt_num(m['produced_reward_share_pct'], 2)}%"
+            else f"; produced {fmt_num(m['btc_produced'], 0)} BTC = {fmt_num(m['produced_reward_share_pct'], 2)}% "
+            f"-> {fmt_num(m['market_cap_to_produced_share_multiple'], 2)}x"
         )
         rows.append(
             (
                 f"  {m['ticker']}",
-                f"{fmt_num(m['hashrate_ehs'], 2)} EH/s ({m['metric']}) = {fmt_num(m['hashrate_share_pct'], 2)}%"
-                f"{made}; multiple {fmt_num(m['market_cap_to_reward_share_multiple'], 2)}x",
+                f"{fmt_num(m['hashrate_ehs'], 2)} EH/s ({m['metric']}) = {fmt_num(m['hashrate_share_pct'], 2)}% "
+                f"-> {fmt_num(m['market_cap_to_reward_share_multiple'], 2)}x{made}",
             )
         )
     rows.append(("Not reporting", ", ".join(d["not_reporting"]) or "none"))
