@@ -327,6 +327,19 @@ def test_bitcoind_cookie_auth_and_an_unreadable_cookie(tmp_path, monkeypatch):
         bitcoind.auth()
 
 
+def test_coingecko_daily_sync_is_one_request_unless_btc_is_near_its_high():
+    today = date(2026, 11, 28)
+    held = {"px": date(2026, 11, 27), "any_px": date(2026, 11, 27), "ath": date(2026, 11, 27), "ath_usd": 126_000.0}
+    far = coingecko.plan({**held, "last_close": 90_000.0}, today=today)  # 71 % of the high
+    assert (far.days, far.ath) == (4, False)  # 11-25 .. 11-28 (2 days of overlap): the chart only
+    near = coingecko.plan({**held, "last_close": 101_000.0}, today=today)  # 80.2 %: a new high is possible
+    assert near.ath
+    week_old = coingecko.plan({**held, "ath": date(2026, 11, 21), "last_close": 90_000.0}, today=today)
+    assert week_old.ath  # refreshed weekly even far below the high
+    assert coingecko.plan({"px": date(2026, 11, 27), "any_px": date(2026, 11, 27)}, today=today).ath  # none held
+    assert not coingecko.plan({**held, "ath": today, "last_close": 125_000.0}, today=today).ath  # once a day
+
+
 @pytest.mark.parametrize("strict", [True, False])
 def test_mempool_per_day_close_is_the_midnight_point_from_old_and_new_servers(strict):
     import httpx

@@ -31,6 +31,10 @@ PRO_URL = "https://pro-api.coingecko.com/api/v3"
 LICENCE = "CoinGecko API terms (attribution required)"
 KEYS = {"btc_prices_daily": ["date", "source_id"], "btc_ath_reported": ["source_id", "as_of_date"]}
 FREE_HISTORY_DAYS = 365
+#: The all-time high is asked for daily while the latest close is within this fraction of it (a new high
+#: is then possible in a day), otherwise every ATH_REFRESH_DAYS: a daily sync then costs one request.
+ATH_NEAR = 0.8
+ATH_REFRESH_DAYS = 7
 OVERLAP_DAYS = 2
 VENUE = "CoinGecko aggregate"
 TIME_CONVENTION = "UTC day; close = CoinGecko price at 00:00 UTC ending the day"
@@ -69,12 +73,26 @@ def headers() -> dict[str, str]:
 
 
 def read_state(store: Any) -> dict[str, Any]:
-    """Last CoinGecko close, last close of any source, and the last ATH refresh day."""
+    """Last CoinGecko close, last close of any source, the last ATH refresh day and value, the latest USD close."""
     return store.query(
         "SELECT (SELECT max(date) FROM btc_prices_daily WHERE source_id = 'coingecko') AS px, "
         "(SELECT max(date) FROM btc_prices_daily) AS any_px, "
-        "(SELECT max(as_of_date) FROM btc_ath_reported WHERE source_id = 'coingecko') AS ath"
+        "(SELECT max(as_of_date) FROM btc_ath_reported WHERE source_id = 'coingecko') AS ath, "
+        "(SELECT ath_usd FROM btc_ath_reported WHERE source_id = 'coingecko' ORDER BY as_of_date DESC LIMIT 1) "
+        "  AS ath_usd, "
+        "(SELECT close_usd FROM btc_prices_daily WHERE quote_currency = 'USD' ORDER BY date DESC LIMIT 1) "
+        "  AS last_close"
     ).row(0, named=True)
+
+
+def ath_due(state: dict[str, Any], today: date) -> bool:
+    """Refresh the all-time high daily while BTC is near it, weekly when the last close is far below it."""
+    last, value, close = state.get("ath"), state.get("ath_usd"), state.get("last_close")
+    if last is None or value is None or close is None:
+        return last != today
+    if last >= today:
+        return False
+    return close >= ATH_NEAR * value or (today - last).days >= ATH_REFRESH_DAYS
 
 
 def plan(state: dict[str, Any], *, today: date, start: date | None = None, options: dict | None = None) -> Query | None:
@@ -91,7 +109,7 @@ def plan(state: dict[str, Any], *, today: date, start: date | None = None, optio
             f"set a paid-plan key (MINERWATCH_COINGECKO_API_KEY with MINERWATCH_COINGECKO_API_TIER=pro), or load "
             f"older closes with `minerwatch import FILE --kind prices`"
         )
-    ath = state.get("ath") != today
+    ath = ath_due(state, today)
     if days is None and not ath:
         return None
     return Query(days, ath)
