@@ -165,3 +165,60 @@ def test_scenario_block_rate_counts_blocks_by_height_across_missing_days(store: 
     assert s["block_rate_basis"] == "mean blocks per day 2025-12-03 to 2026-01-11"
     assert s["block_rate_per_day"] == pytest.approx((932_004 - first + 1) / span, abs=0.001)
     assert 140 < s["block_rate_per_day"] < 150
+
+
+def test_forecast_after_a_real_mempool_sync(store: Store, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the live sync path (mock transport, no socket): mempool's fee buckets and difficulty adjustments."""
+    import httpx
+
+    from minerwatch import sync
+
+    store.close()  # the sync opens the file itself
+    utc = datetime(1970, 1, 1)
+
+    def ts(d: date, seconds: int = 0) -> int:
+        return int((datetime(d.year, d.month, d.day) - utc).total_seconds()) + seconds
+
+    first, today, h = date(2025, 12, 30), date(2026, 1, 20), 930_093
+    buckets = [{"avgHeight": h, "timestamp": ts(first, -300), "avgFees": 1_000_000, "USD": 1}]
+    day = first
+    while day <= today:  # 144 blocks a day, one every 600 s; `today` is cut short
+        for i in range(144 if day < today else 3):
+            h += 1
+            buckets.append({"avgHeight": h, "timestamp": ts(day, 120 + 600 * i), "avgFees": 1_000_000, "USD": 1})
+        day += timedelta(days=1)
+    adjustments = [
+        {"time": ts(date(2025, 12, 20)), "height": 929_376, "difficulty": 148_258_433_855_481.0, "adjustment": 1.0},
+        {"time": ts(date(2026, 1, 8)), "height": EPOCH_462, "difficulty": D_NEW, "adjustment": 1.01},
+    ]
+    hashrate = {"hashrates": [], "difficulty": adjustments, "currentHashrate": 1e21, "currentDifficulty": D_NEW}
+    days = [first + timedelta(days=i) for i in range((today - first).days)]
+    prices = {"prices": [{"time": ts(d + timedelta(days=1)), "USD": 90_000.0} for d in days], "exchangeRates": {}}
+
+    def mempool(request: httpx.Request) -> httpx.Response:
+        if "/mining/blocks/fees/" in request.url.path:
+            return httpx.Response(200, json=buckets)
+        if "/mining/hashrate/" in request.url.path:
+            return httpx.Response(200, json=hashrate)
+        return httpx.Response(200, json=prices)
+
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
+    [res] = sync.sync(db_path, ["mempool"], today=today, transports={"mempool": httpx.MockTransport(mempool)},
+                      cache=False, sleep=lambda s: None)  # fmt: skip
+    assert res.status == "ok", res.message
+    with Store.open(db_path) as s:
+        _beyond_checkpoints(s)
+        f = se.difficulty_forecast(s)
+        # The last complete day is 2026-01-19 (the payload's last day is dropped): 930,093 + 21 x 144 = 933,117.
+        assert (f["as_of"], f["height"], f["epoch"]) == (date(2026, 1, 19), 933_117, 462)
+        # 144 blocks a day at 600 s: only the 2015-interval rule moves difficulty, by 2016/2015.
+        assert f["mean_block_interval_seconds"] == 600.0
+        assert f["expected_change_pct"] == pytest.approx(100 * (2016 / 2015 - 1), abs=0.005)
+        assert (f["current_difficulty"], f["difficulty_source"]) == (
+            D_NEW,
+            "mempool's mean of 2026-01-19, a day wholly in the epoch",
+        )
+        # Epoch 461 ended inside mempool's days; its real change is scored from mempool's difficulty of 462.
+        rows = se.epoch_rows(s, since=date(2026, 1, 1))
+        assert rows["epoch"].to_list() == [461]
+        assert rows["actual_pct"][0] == pytest.approx(100 * (D_NEW / 148_258_433_855_481.0 - 1), rel=1e-9)
