@@ -47,12 +47,14 @@ def equity_close(ticker: str, d: date) -> float:
     return round((10 + i) * (1 + (i + 1) / 100 * trading_days().index(d)), 6)
 
 
-def transports(last_height: int, recorded) -> dict[str, httpx.BaseTransport]:
+def transports(last_height: int, recorded, until: date = TODAY, log: list[str] | None = None
+               ) -> dict[str, httpx.BaseTransport]:
+    """Mock transports serving the scenario up to `until` (a running day: 3 blocks); `log` collects paths."""
     h = last_height
     buckets = [{"avgHeight": h, "timestamp": ts(FIRST, -300), "avgFees": FEE_SAT, "USD": 1}]
     day = FIRST
-    while day <= TODAY:  # 144 blocks a day, one every 600 s; TODAY is cut short (still running)
-        for i in range(144 if day < TODAY else 3):
+    while day <= until:  # 144 blocks a day, one every 600 s; `until` is cut short (still running)
+        for i in range(144 if day < until else 3):
             h += 1
             buckets.append({"avgHeight": h, "timestamp": ts(day, 120 + 600 * i), "avgFees": FEE_SAT, "USD": 1})
         day += timedelta(days=1)
@@ -65,7 +67,7 @@ def transports(last_height: int, recorded) -> dict[str, httpx.BaseTransport]:
         "currentHashrate": 1.1e21,
         "currentDifficulty": D1,
     }
-    closes = [FIRST + timedelta(days=i) for i in range((TODAY - FIRST).days)]
+    closes = [FIRST + timedelta(days=i) for i in range((until - FIRST).days)]
     # A point at 00:00 UTC closes the day before; the last, intraday point is not a close.
     prices = {"prices": [{"time": ts(d + timedelta(days=1)), "USD": close_of(d)} for d in closes]
               + [{"time": ts(TODAY, 3600), "USD": 1.0}], "exchangeRates": {}}
@@ -74,6 +76,8 @@ def transports(last_height: int, recorded) -> dict[str, httpx.BaseTransport]:
 
     def mempool(request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if log is not None:
+            log.append(path)
         if "/mining/blocks/fees/" in path:
             return httpx.Response(200, json=buckets)
         if "/mining/hashrate/" in path:
@@ -237,3 +241,33 @@ def test_summary_economics_breakeven_and_equity_on_synced_days(synced):
     [first] = run(db, "equity", "MARA", "--from", "2026-01-02", "--to", "2026-01-02")
     assert (first["close_usd"], first["price_source"]) == (equity_close("MARA", date(2026, 1, 2)), "yahoo")
     assert first["market_cap_usd"] == pytest.approx(first["close_usd"] * first["shares_outstanding"], rel=1e-9)
+
+
+def test_next_day_mempool_sync_skips_the_retargets_inside_an_epoch(synced, tmp_path, monkeypatch):
+    import shutil
+
+    db0, last, _ = synced
+    db = tmp_path / "next.duckdb"
+    shutil.copy(db0, db)
+    monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
+    monkeypatch.delenv("MINERWATCH_MEMPOOL_URL", raising=False)
+    # Held: up to 2026-02-01 (heights 934846-934989, epoch 463 at D1; the next retarget is 935424).
+    log: list[str] = []
+    tr = transports(last, None, until=date(2026, 2, 3), log=log)
+    [res] = sync.sync(db, ["mempool"], today=date(2026, 2, 3), transports=tr, cache=False, sleep=lambda s: None)
+    assert log == ["/api/v1/mining/blocks/fees/3d", "/api/v1/historical-price"]  # no hashrate call
+    assert (res.status, res.requests, res.inserted, res.updated) == ("ok", 2, 2, 0)  # 02-02 row and close
+    with Store.open(db, read_only=True) as s:
+        row = s.query("SELECT block_count, first_height, difficulty, hashrate_ehs_published FROM network_daily "
+                      "WHERE source_id = 'mempool' AND date = '2026-02-02'").row(0)
+        [(uri,)] = s.query("SELECT uri FROM payloads WHERE sha256 = (SELECT payload_sha256 FROM network_daily "
+                           "WHERE source_id = 'mempool' AND date = '2026-02-02')").rows()
+    assert row == (144, 934990, D1, None)
+    assert uri.endswith("#kind=fees&epoch=463&difficulty=160000000000000.0&after=2026-02-01")
+    again = sync.reparse(db, "mempool")  # the stored payload carries what the parser needs
+    assert (again.status, again.inserted, again.updated) == ("ok", 0, 0), again.message
+    # Blocks past the next retarget (935424, on 2026-02-04): the retargets are fetched again.
+    log.clear()
+    tr = transports(last, None, until=date(2026, 2, 6), log=log)
+    [res] = sync.sync(db, ["mempool"], today=date(2026, 2, 6), transports=tr, cache=False, sleep=lambda s: None)
+    assert log[:2] == ["/api/v1/mining/blocks/fees/1w", "/api/v1/mining/hashrate/3m"] and res.status == "ok"

@@ -127,6 +127,12 @@ def test_mempool_plan_incremental_and_backfill():
     assert early.price_days == (date(2026, 11, 26), date(2026, 11, 27))
     # A missed day: 4 days to cover -> the 1w interval (5-minute buckets, block counts estimated).
     assert mempool.plan({**daily, "net": date(2026, 11, 25)}, today=today).fees_interval == "1w"
+    # The held day lies inside one epoch: its difficulty is carried to the new blocks if they stay in it.
+    inside = {"first_height": 934846, "last_height": 934989, "difficulty": 1.6e14}
+    assert mempool.plan({**daily, "last_day": inside}, today=today).known_epoch == (463, 1.6e14)
+    across = {"first_height": 933350, "last_height": 933500, "difficulty": 1.55e14}  # retarget 933408 inside
+    assert mempool.plan({**daily, "last_day": across}, today=today).known_epoch is None
+    assert mempool.plan({**daily, "last_day": inside}, today=today, start=date(2026, 11, 1)).known_epoch is None
     # The retargets reach 27 days before the first day (slow epochs have lasted over 20 days): 9 + 27 -> 3m.
     assert mempool.plan({**daily, "net": date(2026, 11, 20)}, today=today).hashrate_interval == "3m"
     after_snapshot = mempool.plan({"any_net": date(2025, 12, 29), "any_px": date(2025, 12, 29)}, today=today)

@@ -41,6 +41,7 @@ INTERVALS: list[tuple[str, int]] = [
 OVERLAP_DAYS = 1
 #: Up to this many missing price days, fetch one point per day; beyond, the whole price history once.
 PER_DAY_PRICE_LIMIT = 7
+RETARGET_BLOCKS = 2016
 #: A close fetched this long after the midnight ending its day is final (mempool prices are hourly);
 #: one fetched earlier may be a provisional last-point-before-midnight and is fetched again.
 PRICE_SETTLE = timedelta(hours=1)
@@ -57,6 +58,9 @@ class Query:
     hashrate_interval: str | None
     price_days: tuple[date, ...] = ()
     full_price_history: bool = False
+    #: (epoch, difficulty) in force over the whole last held day, when that day lies inside one epoch:
+    #: if the new blocks stay in that epoch, the hashrate call (retargets) is not needed.
+    known_epoch: tuple[int, float] | None = None
 
 
 def read_state(store: Any) -> dict[str, Any]:
@@ -68,6 +72,11 @@ def read_state(store: Any) -> dict[str, Any]:
         " WHERE b.source_id = 'mempool' ORDER BY b.date DESC LIMIT 1) AS px_fetched, "
         "(SELECT max(date) FROM network_daily) AS any_net, (SELECT max(date) FROM btc_prices_daily) AS any_px"
     ).row(0, named=True)
+    last = store.query(
+        "SELECT first_height, last_height, difficulty FROM network_daily WHERE source_id = 'mempool' "
+        "ORDER BY date DESC LIMIT 1"
+    )
+    q["last_day"] = last.row(0, named=True) if last.height else None
     return q
 
 
@@ -116,15 +125,29 @@ def plan(state: dict[str, Any], *, today: date, start: date | None = None, optio
             price_days = tuple(days)
     if fees_iv is None and not price_days and not full:
         return None
-    return Query(net_start, fees_iv, hr_iv, price_days, full)
+    known = None
+    last = state.get("last_day")
+    if start is None and fees_iv is not None and last and last.get("difficulty") and last.get("first_height"):
+        epoch = int(last["first_height"]) // RETARGET_BLOCKS
+        if int(last["last_height"]) // RETARGET_BLOCKS == epoch:
+            known = (epoch, float(last["difficulty"]))
+    return Query(net_start, fees_iv, hr_iv, price_days, full, known)
 
 
 def extract(query: Query, client: Client) -> list[Raw]:
     """Fetch the bulk mining endpoints and price points (I/O only)."""
     raws = []
     if query.fees_interval:
-        raws.append(client.get(f"v1/mining/blocks/fees/{query.fees_interval}", ttl=300, hint="kind=fees"))
-        raws.append(client.get(f"v1/mining/hashrate/{query.hashrate_interval}", ttl=300, hint="kind=hashrate"))
+        fees = client.get(f"v1/mining/blocks/fees/{query.fees_interval}", ttl=300, hint="kind=fees")
+        if query.known_epoch is not None and _stays_in_epoch(fees, query.known_epoch[0]):
+            # No retarget since the last held day: its difficulty holds for every new block. The facts
+            # the parser needs ride in the URI fragment, so the stored payload re-parses alone.
+            epoch, difficulty = query.known_epoch
+            raws.append(Raw(f"{fees.uri}&epoch={epoch}&difficulty={difficulty!r}&after={query.start.isoformat()}",
+                            fees.content, fees.content_type, fees.fetched_at))
+        else:
+            raws.append(fees)
+            raws.append(client.get(f"v1/mining/hashrate/{query.hashrate_interval}", ttl=300, hint="kind=hashrate"))
     if query.full_price_history:
         raws.append(client.get("v1/historical-price", {"currency": "USD"}, ttl=300, hint="kind=prices"))
     for day in query.price_days:
@@ -136,6 +159,12 @@ def extract(query: Query, client: Client) -> list[Raw]:
                        hint=f"kind=prices&close_of={day.isoformat()}")
         )
     return raws
+
+
+def _stays_in_epoch(fees: Raw, epoch: int) -> bool:
+    """True when every block in the fees payload is below the first height of the next epoch."""
+    buckets = parse_fee_buckets(fees.json(SOURCE_ID), f"fees payload {fees.uri.split('#')[0]}")
+    return bool(buckets) and max(b[0] for b in buckets) < (epoch + 1) * RETARGET_BLOCKS
 
 
 # -- parsing (pure) ----------------------------------------------------------------------------------
@@ -251,6 +280,15 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
         buckets = parse_fee_buckets(raw_f.json(SOURCE_ID), f"fees payload {raw_f.uri.split('#')[0]}")
         adjustments: list[tuple[int, float]] = []
         published: dict[date, float] = {}
+        hints = raw_f.hints
+        after: date | None = None
+        epoch_end: int | None = None
+        if not hashrate and "epoch" in hints and "difficulty" in hints:
+            # Planned without the retargets: one difficulty for the epoch; the held day is kept as it is.
+            epoch = int(hints["epoch"])
+            adjustments = [(epoch * RETARGET_BLOCKS, float(hints["difficulty"]))]
+            epoch_end = (epoch + 1) * RETARGET_BLOCKS
+            after = date.fromisoformat(hints["after"]) if "after" in hints else None
         if hashrate:
             raw_h = hashrate[0]
             hw = f"hashrate payload {raw_h.uri.split('#')[0]}"
@@ -262,8 +300,10 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
                 published[_utc_day(ts)] = float(field(item, "avgHashrate", SOURCE_ID, w, NUMBER)) / 1e18
         rows = []
         for r in rollup_days(buckets):
-            if r["block_count"] <= 0:
+            if r["block_count"] <= 0 or (after is not None and r["date"] <= after):
                 continue
+            if epoch_end is not None and r["last_height"] >= epoch_end:
+                continue  # past the epoch whose difficulty is known (extract makes sure it does not happen)
             rows.append({
                 "date": r["date"],
                 "source_id": SOURCE_ID,
