@@ -147,10 +147,11 @@ def test_halving_month_names_the_halving(ro_store: Store, tmp_path: Path) -> Non
     md = (tmp_path / "report.md").read_text()
     facts = json.loads((tmp_path / "facts.json").read_text())
     f = facts["sections"]["network"]["figures"]
-    assert (f["halving_date"]["value"], f["halving_subsidy_before_btc"]["value"]) == ("2024-04-20", 6.25)
-    assert (f["halving_days_before"]["value"], f["halving_days_after"]["value"]) == (19, 11)
-    assert "down 12.5% from March, with the block subsidy halving to 3.125 BTC on 20 April." in md
-    assert "The block subsidy halved from 6.25 BTC to 3.125 BTC per block on 20 April: hashprice averaged" in md
+    assert (f["halving_date"]["value"], f["halving_height"]["value"]) == ("2024-04-20", 840000)
+    assert (f["halving_subsidy_before_btc"]["value"], f["halving_subsidy_after_btc"]["value"]) == (6.25, 3.125)
+    assert (f["halving_days_before"]["value"], f["halving_days_after"]["value"]) == (19, 10)
+    assert "down 12.5% from March, with the block subsidy halving to 3.125 BTC at block 840,000 on 20 April." in md
+    assert "halved from 6.25 BTC to 3.125 BTC per block at block 840,000 on 20 April: hashprice averaged" in md
     # The basket compares 28 March with 30 April, so BTC's change over those dates (not the month's -14.9%).
     assert "None of the 14 miners' shares beat BTC, which fell 14.4% between 28 March 2024 and 30 April." in md
     assert "| +$465,162 |" in md  # GREE's positive contribution carries its sign
@@ -221,3 +222,15 @@ def test_facts_never_publish_a_credential_from_a_configured_url(store: Store) ->
     cm = next(s for s in facts["sources"] if s["source_id"] == "coinmetrics")
     assert cm["base_url"] == "https://node.example/api?token=***"
     assert "https://node.example/api/csv?apikey=***&assets=btc" in [p["uri"] for p in cm["payloads"]]
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "height"),
+    [("2012-11", "2012-11-28", 210000), ("2016-07", "2016-07-09", 420000), ("2020-05", "2020-05-11", 630000)],
+)
+def test_every_halving_is_found_on_its_day(ro_store: Store, month: str, day: str, height: int) -> None:
+    """The earlier halvings fell mid-day, so Coin Metrics' day mixes both subsidies."""
+    inp = facts_mod.gather(ro_store, month)
+    assert inp.halving is not None
+    assert (inp.halving["date"].isoformat(), inp.halving["height"]) == (day, height)
+    assert facts_mod.gather(ro_store, "2024-05").halving is None

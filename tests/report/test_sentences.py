@@ -326,12 +326,13 @@ def test_summary_has_four_to_six_sentences():
 
 HALVING = {
     "date": date(2024, 4, 20),
+    "height": 840000,
     "subsidy_before_btc": 6.25,
     "subsidy_after_btc": 3.125,
     "days_before": 19,
-    "days_after": 11,
+    "days_after": 10,
     "usd_per_ehs_day_before": 107159.4,
-    "usd_per_ehs_day_after": 74402.9,
+    "usd_per_ehs_day_after": 63093.1,
 }
 
 
@@ -339,34 +340,63 @@ def test_halving_month_names_the_halving():
     h = hp(month="2024-04", usd_per_ehs_day=95148.0, mom_change_pct=-12.47)
     assert sn.hashprice_sentence(h, HALVING) == (
         "Miners earned $95,148 per EH/s per day on average in block rewards in April 2024, down 12.5% from March, "
-        "with the block subsidy halving to 3.125 BTC on 20 April."
+        "with the block subsidy halving to 3.125 BTC at block 840,000 on 20 April."
     )
     out = sn.network_sentences(h, None, HALVING)
-    # 74,402.9 / 107,159.4 - 1 = -30.57%
+    # 63,093.1 / 107,159.4 - 1 = -41.12%
     assert out[1] == (
-        "The block subsidy halved from 6.25 BTC to 3.125 BTC per block on 20 April: hashprice averaged $107,159 "
-        "per EH/s per day over the 19 days before it and $74,403 over the 11 days from it on (down 30.6%)."
+        "The block subsidy halved from 6.25 BTC to 3.125 BTC per block at block 840,000 on 20 April: hashprice "
+        "averaged $107,159 per EH/s per day over the 19 days before that day and $63,093 over the 10 days after it "
+        "(down 41.1%)."
     )
     assert sn.halving_sentence(None, "2024-04") is None
     assert len(sn.network_sentences(h, None, None)) == len(out) - 1
 
 
+@pytest.mark.parametrize(
+    ("subsidy", "blocks", "era"),
+    [
+        (7400.0, 148, (0, False)),  # 50 BTC a block
+        (7000.0, 172, (0, True)),  # 28 Nov 2012: 40.70 a block, mixing 50 and 25
+        (931.25, 151, (3, False)),  # 19 Apr 2024: 6.167 a block, 1.3% off 6.25 (block count glitch), not mixed
+        (406.25, 130, (4, False)),  # 3.125 a block
+        (None, 130, None),
+        (406.25, 0, None),
+    ],
+)
+def test_subsidy_era_of_a_day(subsidy, blocks, era):
+    from minerwatch.report.facts import subsidy_era
+
+    assert subsidy_era(subsidy, blocks) == era
+
+
 def test_subsidy_halving_from_daily_rows():
     from minerwatch.report.facts import subsidy_halving
 
-    days = [date(2024, 4, d) for d in (18, 19, 20, 21)]
-    # 19 April: 149 blocks at 6.25 and two odd ones still round to the 6.25 era; 20 April on: 3.125 per block.
-    out = subsidy_halving(days, [906.25, 931.25, 406.25, 437.5], [145, 151, 130, 140], [100.0, 110.0, 180.0, 80.0])
+    days = [date(2024, 4, d) for d in (18, 19, 20, 21, 22)]
+    subsidy, blocks = [906.25, 931.25, 406.25, 437.5, 475.0], [145, 151, 130, 140, 152]
+    out = subsidy_halving(days, subsidy, blocks, [100.0, 110.0, 180.0, 80.0, 60.0])
+    # 20 April is the first day of the later era; it is in neither mean: (100 + 110) / 2, (80 + 60) / 2.
     assert out == {
         "date": date(2024, 4, 20),
+        "height": 840000,
         "subsidy_before_btc": 6.25,
         "subsidy_after_btc": 3.125,
         "days_before": 2,
         "days_after": 2,
         "usd_per_ehs_day_before": 105.0,
-        "usd_per_ehs_day_after": 130.0,
+        "usd_per_ehs_day_after": 70.0,
     }
-    assert subsidy_halving(days[2:], [406.25, 437.5], [130, 140], [180.0, 80.0]) is None
+    # A day mixing the eras is the halving day (9 July 2016: 20.55 BTC a block, between 25 and 12.5).
+    mixed = subsidy_halving(
+        [date(2016, 7, d) for d in (8, 9, 10)], [3650.0, 3062.5, 1950.0], [146, 149, 156], [1.0, 2.0, 3.0]
+    )
+    assert mixed is not None and (mixed["date"], mixed["height"], mixed["subsidy_after_btc"]) == (
+        date(2016, 7, 9),
+        420000,
+        12.5,
+    )
+    assert subsidy_halving(days[2:], subsidy[2:], blocks[2:], [180.0, 80.0, 60.0]) is None
     assert subsidy_halving([], [], [], []) is None
 
 

@@ -65,13 +65,11 @@ def hashprice_data(store: Any, month: str, months: int) -> pl.DataFrame:
     """Daily hashprice (USD per EH/s per day) over the window, with each month's mean alongside."""
     start = window_start(month, months)
     _, end = service.parse_month(month)
-    from minerwatch.report.facts import subsidy_halving
+    from minerwatch.report.facts import halving_in
 
-    net = service.network_daily(store, start, end)
-    halving = subsidy_halving(
-        net["date"].to_list(), net["subsidy_btc"].to_list(), net["block_count"].to_list(), [None] * net.height
-    )
-    daily = net.select("date", "usd_per_ehs_day").filter(pl.col("usd_per_ehs_day").is_not_null())
+    halving = halving_in(store, start, end)
+    daily = service.network_daily(store, start, end).select("date", "usd_per_ehs_day")
+    daily = daily.filter(pl.col("usd_per_ehs_day").is_not_null())
     marker = pl.col("date") == pl.lit(halving["date"]) if halving else pl.lit(False)
     daily = daily.with_columns(marker.alias("halving"))
     daily = daily.with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))

@@ -80,7 +80,7 @@ def hashprice_sentence(hp: dict[str, Any], halving: dict[str, Any] | None = None
     if halving:
         text += (
             f", with the block subsidy halving to {fmt.subsidy(halving['subsidy_after_btc'])} "
-            f"on {fmt.day_label(halving['date'], month)}"
+            f"at block {fmt.count(halving['height'])} on {fmt.day_label(halving['date'], month)}"
         )
     return text + "."
 
@@ -91,14 +91,15 @@ def halving_sentence(halving: dict[str, Any] | None, month: str) -> str | None:
         return None
     text = (
         f"The block subsidy halved from {fmt.subsidy(halving['subsidy_before_btc'])} to "
-        f"{fmt.subsidy(halving['subsidy_after_btc'])} per block on {fmt.day_label(halving['date'], month)}"
+        f"{fmt.subsidy(halving['subsidy_after_btc'])} per block at block {fmt.count(halving['height'])} "
+        f"on {fmt.day_label(halving['date'], month)}"
     )
     before, after = halving.get("usd_per_ehs_day_before"), halving.get("usd_per_ehs_day_after")
     if before is not None and after is not None:
         text += (
             f": hashprice averaged {fmt.usd(before)} per EH/s per day over the "
-            f"{fmt.count(halving['days_before'])} days before it and {fmt.usd(after)} over the "
-            f"{fmt.count(halving['days_after'])} days from it on ({fmt.updown_phrase(pct_change(after, before))})"
+            f"{fmt.count(halving['days_before'])} days before that day and {fmt.usd(after)} over the "
+            f"{fmt.count(halving['days_after'])} days after it ({fmt.updown_phrase(pct_change(after, before))})"
         )
     return text + "."
 
