@@ -60,10 +60,10 @@ def test_headline_figures_hand_checked(report_md: str, report_facts: dict[str, A
         "down 6.4% from January." in report_md
     )
     econ = report_facts["sections"]["economics"]
-    if econ["status"] == "ok":
-        # 20 J/TH x 1e6 TH/EH = 20 MW = 480,000 kWh a day x $0.05 = $24,000 per EH/s per day.
-        assert econ["figures"]["cost_usd_per_ehs_day"]["value"] == 24000.0
-        assert "power cost $24,000 per EH/s per day" in report_md
+    assert econ["status"] == "ok"
+    # 20 J/TH x 1e6 TH/EH = 20 MW = 480,000 kWh a day x $0.05 = $24,000 per EH/s per day.
+    assert econ["figures"]["cost_usd_per_ehs_day"]["value"] == 24000.0
+    assert "power cost $24,000 per EH/s per day" in report_md
 
 
 def _strings(node: Any, skip: tuple[str, ...] = ()) -> list[str]:
@@ -154,18 +154,18 @@ def test_figures_carry_provenance_from_store_rows(report_facts: dict[str, Any], 
     low = report_facts["sections"]["btc"]["figures"]["low_usd"]
     assert [(p["source_id"], p["rows"]) for p in low["sources"]] == [("binance", 28)]
     members = report_facts["sections"]["equities"]["members"]
-    if members:
-        # A member's market caps trace to exactly the price rows on the two dates and the shares facts used.
-        end = members[0]["market_cap_end_usd"]
-        assert sorted({p["table"] for p in end["sources"]}) == ["equity_prices_daily", "shares_facts"]
-        prices = [p for p in end["sources"] if p["table"] == "equity_prices_daily"]
-        assert [(p["first_date"], p["last_date"], p["rows"]) for p in prices] == [("2025-02-28", "2025-02-28", 1)]
-        start = members[0]["market_cap_start_usd"]
-        prices = [p for p in start["sources"] if p["table"] == "equity_prices_daily"]
-        assert [(p["first_date"], p["last_date"], p["rows"]) for p in prices] == [("2025-01-31", "2025-01-31", 1)]
-        assert all(p["last_date"] <= "2025-01-31" for p in start["sources"])  # never a fact from the future
-        change = members[0]["change_pct"]
-        assert sum(p["rows"] for p in change["sources"] if p["table"] == "equity_prices_daily") == 2
+    assert len(members) == 14  # February 2025: every member priced
+    # A member's market caps trace to exactly the price rows on the two dates and the shares facts used.
+    end = members[0]["market_cap_end_usd"]
+    assert sorted({p["table"] for p in end["sources"]}) == ["equity_prices_daily", "shares_facts"]
+    prices = [p for p in end["sources"] if p["table"] == "equity_prices_daily"]
+    assert [(p["first_date"], p["last_date"], p["rows"]) for p in prices] == [("2025-02-28", "2025-02-28", 1)]
+    start = members[0]["market_cap_start_usd"]
+    prices = [p for p in start["sources"] if p["table"] == "equity_prices_daily"]
+    assert [(p["first_date"], p["last_date"], p["rows"]) for p in prices] == [("2025-01-31", "2025-01-31", 1)]
+    assert all(p["last_date"] <= "2025-01-31" for p in start["sources"])  # never a fact from the future
+    change = members[0]["change_pct"]
+    assert sum(p["rows"] for p in change["sources"] if p["table"] == "equity_prices_daily") == 2
 
 
 def test_sources_name_licences_and_origins(report_facts: dict[str, Any]) -> None:
