@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
@@ -367,3 +367,33 @@ def test_mempool_per_day_close_is_the_midnight_point_from_old_and_new_servers(st
         raws = mempool.extract(query, c)
     rows = mempool.parse(raws)["btc_prices_daily"].select("date", "close_usd").rows()
     assert rows == [(date(2026, 1, 11), 92_000.0)]
+
+
+def test_mempool_bucket_width_sets_the_block_count_error_and_multi_day_totals_stay_exact():
+    """Poisson block times (seeded), grouped as mempool groups them (mean height/time/fees per time bucket)."""
+    import random
+    from collections import Counter, defaultdict
+
+    rng = random.Random(7)
+    t0, t, h, blocks = 1_735_689_600, 1_735_689_600.0, 900_000, []
+    while t < t0 + 60 * 86400:
+        t += rng.expovariate(1 / 600)
+        h += 1
+        blocks.append((h, int(t), 2_000_000))
+    true = Counter(datetime.fromtimestamp(b[1], UTC).date() for b in blocks)
+
+    def errors(width: int) -> tuple[list[int], int]:
+        groups: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        for b in blocks:
+            groups[b[1] // width].append(b)
+        buckets = sorted((round(sum(x[0] for x in g) / len(g)), round(sum(x[1] for x in g) / len(g)), 2e6)
+                         for g in groups.values())
+        rows = mempool.rollup_days([(float(a), int(b), c) for a, b, c in buckets])
+        total = sum(r["block_count"] for r in rows) - sum(true[r["date"]] for r in rows)
+        return [r["block_count"] - true[r["date"]] for r in rows], total
+
+    five_min, _ = errors(300)  # 1w
+    assert max(map(abs, five_min)) <= 1
+    eight_h, total = errors(28_800)  # 1y / 2y: the first sync after the snapshot
+    assert 5 <= max(map(abs, eight_h)) <= 16  # days off by several blocks (docs/live.md, Limits)
+    assert abs(total) <= 16  # over 58 days only the two end boundaries are estimated
