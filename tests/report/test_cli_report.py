@@ -84,7 +84,7 @@ def test_fleet_flags_change_the_economics_and_the_wording(db_path: Path, tmp_pat
     # 26 J/TH x 24,000 kWh x $0.04 = $24,960 per EH/s per day.
     assert econ["figures"]["cost_usd_per_ehs_day"]["value"] == 24960.0
     md = (tmp_path / "report.md").read_text()
-    assert "For a fleet at 26.0 J/TH paying $0.040 per kWh (the assumption chosen for this note)" in md
+    assert "For a fleet at 26 J/TH paying $0.040 per kWh (the assumption chosen for this note)" in md
 
 
 @pytest.mark.parametrize(

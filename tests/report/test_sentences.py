@@ -274,7 +274,7 @@ def test_cohort_labels():
 
 def test_economics_profit_and_loss():
     assert sn.economics_sentences(econ()) == [
-        "For a fleet at 20.0 J/TH paying $0.050 per kWh (the default assumption), power cost $24,000 per EH/s per "
+        "For a fleet at 20 J/TH paying $0.050 per kWh (the default assumption), power cost $24,000 per EH/s per "
         "day against revenue of $54,372.",
         "That is a gross profit of $30,372 per EH/s per day (down 10.9% from January), a gross margin of 55.9%.",
         "The breakeven power price was $0.113 per kWh.",
@@ -296,7 +296,7 @@ def test_economics_profit_and_loss():
     )
     assert loss[1] == "That is a gross loss of $3,228 per EH/s per day, a gross margin of -5.9%."
     assert sn.economics_headline(econ()) == (
-        "A 20.0 J/TH fleet at $0.050 per kWh made a gross profit of $30,372 per EH/s per day (55.9% margin)."
+        "A 20 J/TH fleet at $0.050 per kWh made a gross profit of $30,372 per EH/s per day (55.9% margin)."
     )
 
 
@@ -459,3 +459,8 @@ def test_signed_usd_for_contributions(value, text):
 @pytest.mark.parametrize(("value", "text"), [(-0.06, "-0.1 pp"), (11.68, "+11.7 pp"), (0.01, "0.0 pp"), (None, "n/a")])
 def test_percentage_point_changes(value, text):
     assert fmt.pct_points(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(20.0, "20"), (17.5, "17.5"), (26.04, "26"), (None, "n/a")])
+def test_efficiency_reads_like_a_spec_sheet(value, text):
+    assert fmt.efficiency(value) == text

@@ -1111,7 +1111,7 @@ def facts_from(store: Store, inp: Inputs) -> dict[str, Any]:
             "efficiency_jth": figure(
                 inp.efficiency_jth,
                 "J/TH",
-                fmt.number(inp.efficiency_jth),
+                fmt.efficiency(inp.efficiency_jth),
                 "fleet efficiency assumed (--efficiency-jth)",
                 {"default": DEFAULT_EFFICIENCY_JTH},
                 [],

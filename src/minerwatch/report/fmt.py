@@ -128,6 +128,14 @@ def number(value: float | None, decimals: int = 1) -> str:
     return "n/a" if _missing(value) else f"{value:,.{decimals}f}"
 
 
+def efficiency(value: float | None) -> str:
+    """Fleet efficiency in J/TH as spec sheets write it: `20`, `17.5`, `26` (1 decimal at most)."""
+    if _missing(value):
+        return "n/a"
+    text = f"{value:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def count(value: int | None) -> str:
     """An integer count: `12`."""
     return "n/a" if value is None else f"{value:,d}"

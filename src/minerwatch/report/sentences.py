@@ -344,7 +344,7 @@ def economics_sentences(e: dict[str, Any], *, default_assumption: bool = True) -
     """The Economics section: the fleet assumption, gross profit and margin, breakeven power price."""
     which = "the default assumption" if default_assumption else "the assumption chosen for this note"
     out = [
-        f"For a fleet at {fmt.number(e['efficiency_jth'])} J/TH paying {fmt.usd_price(e['power_usd_kwh'])} per kWh "
+        f"For a fleet at {fmt.efficiency(e['efficiency_jth'])} J/TH paying {fmt.usd_price(e['power_usd_kwh'])} per kWh "
         f"({which}), power cost {fmt.usd(e.get('cost_usd_per_ehs_day'))} per EH/s per day "
         f"against revenue of {fmt.usd(e.get('revenue_usd_per_ehs_day'))}."
     ]
@@ -374,7 +374,7 @@ def economics_headline(e: dict[str, Any]) -> str:
     """The Summary's economics sentence."""
     profit = e.get("gross_profit_usd_per_ehs_day")
     margin = e.get("gross_margin_pct")
-    fleet = f"A {fmt.number(e['efficiency_jth'])} J/TH fleet at {fmt.usd_price(e['power_usd_kwh'])} per kWh"
+    fleet = f"A {fmt.efficiency(e['efficiency_jth'])} J/TH fleet at {fmt.usd_price(e['power_usd_kwh'])} per kWh"
     if profit is None:
         return f"{fleet} broke even at {fmt.usd_price(e.get('breakeven_power_usd_kwh'))} per kWh."
     kind = "gross profit" if profit >= 0 else "gross loss"
