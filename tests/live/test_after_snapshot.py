@@ -270,4 +270,5 @@ def test_next_day_mempool_sync_skips_the_retargets_inside_an_epoch(synced, tmp_p
     log.clear()
     tr = transports(last, None, until=date(2026, 2, 6), log=log)
     [res] = sync.sync(db, ["mempool"], today=date(2026, 2, 6), transports=tr, cache=False, sleep=lambda s: None)
-    assert log[:2] == ["/api/v1/mining/blocks/fees/1w", "/api/v1/mining/hashrate/3m"] and res.status == "ok"
+    assert log[:3] == ["/api/v1/mining/blocks/fees/1w", "/api/v1/mining/blocks/fees/3d", "/api/v1/mining/hashrate/3m"]
+    assert res.status == "ok"

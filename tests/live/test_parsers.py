@@ -122,6 +122,7 @@ def test_mempool_plan_incremental_and_backfill():
     cron = mempool.plan(daily, today=today)
     assert (cron.start, cron.fees_interval, cron.hashrate_interval, cron.price_days) == (
         date(2026, 11, 26), "3d", "1m", (date(2026, 11, 27),))
+    assert cron.fine_intervals == ()
     # A close fetched within the hour after its midnight may be the last point before it: fetched again.
     early = mempool.plan({**daily, "px_fetched": datetime(2026, 11, 27, 0, 20)}, today=today)
     assert early.price_days == (date(2026, 11, 26), date(2026, 11, 27))
@@ -142,6 +143,7 @@ def test_mempool_plan_incremental_and_backfill():
         "1y",
     )
     assert after_snapshot.full_price_history and after_snapshot.price_days == ()
+    assert after_snapshot.fine_intervals == ("1m", "1w", "3d")  # the latest days from finer buckets
 
 
 # -- coingecko ------------------------------------------------------------------------------------------
@@ -397,3 +399,25 @@ def test_mempool_bucket_width_sets_the_block_count_error_and_multi_day_totals_st
     eight_h, total = errors(28_800)  # 1y / 2y: the first sync after the snapshot
     assert 5 <= max(map(abs, eight_h)) <= 16  # days off by several blocks (docs/live.md, Limits)
     assert abs(total) <= 16  # over 58 days only the two end boundaries are estimated
+
+
+def test_mempool_finer_fee_windows_replace_the_wide_ones_for_their_days(recorded):
+    def ts(s: str) -> int:
+        return int(datetime.fromisoformat(s + "+00:00").timestamp())
+
+    coarse = [{"avgHeight": 933000 + 50 * i, "timestamp": ts(f"2026-01-{8 + i // 2:02d}T{6 + 12 * (i % 2):02d}:00:00"),
+               "avgFees": 1000} for i in range(9)]  # 12-hour buckets, 01-08 06:00 .. 01-12 06:00
+    raws = [
+        recorded.raw(FEES_3D, "https://m/api/v1/mining/blocks/fees/3d#kind=fees"),  # one row per block
+        Raw("https://m/api/v1/mining/blocks/fees/1m#kind=fees", json.dumps(coarse).encode(), None,
+            datetime(2026, 1, 12, 7)),
+        recorded.raw(HASHRATE_1M, "https://m/api/v1/mining/hashrate/1m#kind=hashrate"),
+    ]
+    rows = mempool.parse(raws)["network_daily"].select("date", "block_count", "first_height", "last_height").rows()
+    # 01-09 and 01-10 only in the wide window (boundaries at bucket midpoints); 01-11 from the per-block rows.
+    assert rows == [
+        (date(2026, 1, 9), 100, 933076, 933175),
+        (date(2026, 1, 10), 100, 933176, 933275),
+        (date(2026, 1, 11), 5, 933406, 933410),
+    ]
+    assert [mempool.bucket_seconds(r) for r in raws[:2]] == [0, 1800]

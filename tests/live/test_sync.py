@@ -52,10 +52,13 @@ def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypa
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
     monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     [first] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
-    assert (first.status, first.requests, first.inserted, first.updated) == ("ok", 3, 3, 0)
-    # Fresh store after the snapshot (ends 2025-12-29): bulk endpoints, whole price history once.
+    assert (first.status, first.requests, first.inserted, first.updated) == ("ok", 5, 3, 0)
+    # Fresh store after the snapshot (ends 2025-12-29): bulk endpoints (the 1m window, and the narrower 1w and 3d
+    # ones whose finer buckets give the latest days), the retargets, the whole price history once.
     assert server.paths() == [
         "/api/v1/mining/blocks/fees/1m",
+        "/api/v1/mining/blocks/fees/1w",
+        "/api/v1/mining/blocks/fees/3d",
         "/api/v1/mining/hashrate/3m",
         "/api/v1/historical-price?currency=USD",
     ]
@@ -105,7 +108,7 @@ def test_cli_sync_prints_counts(server, recorded, db_path, monkeypatch):
     } == {
         "source": "mempool",
         "status": "ok",
-        "requests": 3,
+        "requests": 6,  # today's date: fees/1y, 1m, 1w, 3d, hashrate/1y, the price history
         "rows_inserted": 3,
         "conflicts": 0,
         "first_date": "2026-01-10",
@@ -114,7 +117,7 @@ def test_cli_sync_prints_counts(server, recorded, db_path, monkeypatch):
     table = CliRunner().invoke(app, ["sync", "--source", "mempool", "--no-cache", "--db", str(db_path)])
     assert table.exit_code == 0
     lines = table.stdout.splitlines()
-    assert lines[-1] == "total requests: 3"
+    assert lines[-1] == "total requests: 6"
     quiet = CliRunner().invoke(app, ["sync", "--source", "mempool", "--no-cache", "--quiet", "--db", str(db_path)])
     assert (quiet.exit_code, quiet.stdout) == (0, "")
 
@@ -311,7 +314,7 @@ def test_sources_lists_live_and_snapshot_sources(server, recorded, db_path, monk
     assert (rows["mempool"]["base_url"], rows["mempool"]["rows"], rows["mempool"]["last_sync_requests"]) == (
         server.url + "/api",
         3,
-        3,
+        5,
     )
     assert (
         rows["coingecko"]["base_url"] == "https://api.coingecko.com/api/v3" and rows["coingecko"]["last_sync"] is None
@@ -441,9 +444,9 @@ def test_cli_sync_table_exact(server, recorded, db_path, monkeypatch):
         "  first_date   last_date\n"
         "-------  ------  --------  ----------  -------  -------------  ------------  --------------  ---------"
         "  ----------  ----------\n"
-        "mempool      ok         3           0        0              3             0               0          0"
+        "mempool      ok         6           0        0              3             0               0          0"
         "  2026-01-10  2026-01-11\n"
-        "total requests: 3\n"
+        "total requests: 6\n"
     )
 
 
@@ -456,7 +459,7 @@ def test_a_rerun_after_a_failure_takes_what_already_arrived_from_the_disk_cache(
     cache = tmp_path / "http-cache"
     waits: list[float] = []
     [failed] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=cache, sleep=waits.append)
-    assert (failed.status, failed.requests, failed.retries) == ("failed", 7, 4)  # fees, hashrate, price x 5
+    assert (failed.status, failed.requests, failed.retries) == ("failed", 9, 4)  # fees x 3, hashrate, price x 5
     assert waits == [1.0, 2.0, 4.0, 8.0]  # exponential backoff, no Retry-After
     assert failed.message == (
         f"mempool: {server.url}/api/v1/historical-price?currency=USD failed after 5 attempts: HTTP 502")
@@ -464,7 +467,7 @@ def test_a_rerun_after_a_failure_takes_what_already_arrived_from_the_disk_cache(
     server.routes["/api/v1/historical-price"] = [server.Reply(200, recorded.bytes(PRICES))]
     server.log.clear()
     [ok] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=cache, sleep=waits.append)
-    assert (ok.status, ok.requests, ok.cache_hits, ok.inserted) == ("ok", 1, 2, 3)
+    assert (ok.status, ok.requests, ok.cache_hits, ok.inserted) == ("ok", 1, 4, 3)
     assert server.paths() == ["/api/v1/historical-price?currency=USD"]
 
 

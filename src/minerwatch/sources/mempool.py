@@ -37,6 +37,12 @@ INTERVALS: list[tuple[str, int]] = [
     ("24h", 1), ("3d", 3), ("1w", 7), ("1m", 30), ("3m", 90), ("6m", 180),
     ("1y", 365), ("2y", 730), ("3y", 1095), ("all", 10**6),
 ]
+#: Bucket width (seconds) of each interval's fee rows; 0 = one row per block.
+BUCKET_SECONDS = {"24h": 0, "3d": 0, "1w": 300, "1m": 1800, "3m": 7200, "6m": 10800, "1y": 28800, "2y": 28800,
+                  "3y": 43200, "all": 86400}
+#: Narrower windows also fetched on a backfill, so the latest days come from finer buckets (a day's block count
+#: within 2-3 blocks for 1m, 1 for 1w, exact for 3d) instead of only the wide ones (8 h buckets: up to ~12 off).
+FINE_INTERVALS = ("1m", "1w", "3d")
 #: Re-fetch this many already-held days to pick up revisions (and to have a left neighbour bucket).
 OVERLAP_DAYS = 1
 #: Up to this many missing price days, fetch one point per day; beyond, the whole price history once.
@@ -58,6 +64,8 @@ class Query:
     hashrate_interval: str | None
     price_days: tuple[date, ...] = ()
     full_price_history: bool = False
+    #: Narrower fee windows fetched too (backfills); their rows replace the wide window's for the days they hold.
+    fine_intervals: tuple[str, ...] = ()
     #: (epoch, difficulty) in force over the whole last held day, when that day lies inside one epoch:
     #: if the new blocks stay in that epoch, the hashrate call (retargets) is not needed.
     known_epoch: tuple[int, float] | None = None
@@ -125,13 +133,18 @@ def plan(state: dict[str, Any], *, today: date, start: date | None = None, optio
             price_days = tuple(days)
     if fees_iv is None and not price_days and not full:
         return None
+    fine: tuple[str, ...] = ()
+    if fees_iv is not None:
+        span = dict(INTERVALS)[fees_iv]
+        fine = tuple(iv for iv in FINE_INTERVALS if dict(INTERVALS)[iv] < span)
     known = None
     last = state.get("last_day")
-    if start is None and fees_iv is not None and last and last.get("difficulty") and last.get("first_height"):
+    usable = bool(last and last.get("difficulty") and last.get("first_height"))
+    if start is None and fees_iv is not None and not fine and usable:
         epoch = int(last["first_height"]) // RETARGET_BLOCKS
         if int(last["last_height"]) // RETARGET_BLOCKS == epoch:
             known = (epoch, float(last["difficulty"]))
-    return Query(net_start, fees_iv, hr_iv, price_days, full, known)
+    return Query(net_start, fees_iv, hr_iv, price_days, full, fine, known)
 
 
 def extract(query: Query, client: Client) -> list[Raw]:
@@ -147,6 +160,8 @@ def extract(query: Query, client: Client) -> list[Raw]:
                             fees.content, fees.content_type, fees.fetched_at))
         else:
             raws.append(fees)
+            for iv in query.fine_intervals:
+                raws.append(client.get(f"v1/mining/blocks/fees/{iv}", ttl=300, hint="kind=fees"))
             raws.append(client.get(f"v1/mining/hashrate/{query.hashrate_interval}", ttl=300, hint="kind=hashrate"))
     if query.full_price_history:
         raws.append(client.get("v1/historical-price", {"currency": "USD"}, ttl=300, hint="kind=prices"))
@@ -270,17 +285,21 @@ def parse_prices(raw: Raw, data: Any) -> list[dict[str, Any]]:
     return [{"date": d, "close_usd": p, "payload_sha256": raw.sha256} for d, p in sorted(closes.items())]
 
 
+def bucket_seconds(raw: Raw) -> int:
+    """Bucket width of a fees payload from its URL (`.../fees/1m` -> 1800; 0 = per block; unknown: widest)."""
+    interval = raw.uri.split("#")[0].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    return BUCKET_SECONDS.get(interval, 10**9)
+
+
 def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
     """Standard rows for network_daily and btc_prices_daily from mempool payloads."""
     fees = [r for r in raws if r.hints.get("kind") == "fees"]
     hashrate = [r for r in raws if r.hints.get("kind") == "hashrate"]
     out: dict[str, pl.DataFrame] = {}
     if fees:
-        raw_f = fees[0]
-        buckets = parse_fee_buckets(raw_f.json(SOURCE_ID), f"fees payload {raw_f.uri.split('#')[0]}")
         adjustments: list[tuple[int, float]] = []
         published: dict[date, float] = {}
-        hints = raw_f.hints
+        hints = fees[0].hints
         after: date | None = None
         epoch_end: int | None = None
         if not hashrate and "epoch" in hints and "difficulty" in hints:
@@ -298,24 +317,28 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
                 w = f"{hw} hashrates item {i}"
                 ts = field(item, "timestamp", SOURCE_ID, w, NUMBER)
                 published[_utc_day(ts)] = float(field(item, "avgHashrate", SOURCE_ID, w, NUMBER)) / 1e18
-        rows = []
-        for r in rollup_days(buckets):
-            if r["block_count"] <= 0 or (after is not None and r["date"] <= after):
-                continue
-            if epoch_end is not None and r["last_height"] >= epoch_end:
-                continue  # past the epoch whose difficulty is known (extract makes sure it does not happen)
-            rows.append({
-                "date": r["date"],
-                "source_id": SOURCE_ID,
-                "block_count": r["block_count"],
-                "first_height": r["first_height"],
-                "last_height": r["last_height"],
-                "difficulty": mean_difficulty(adjustments, r["first_height"], r["last_height"]),
-                "hashrate_ehs_published": published.get(r["date"]),
-                "subsidy_btc": subsidy_btc_for_heights(r["first_height"], r["last_height"]),
-                "fees_btc": round(r["fees_sat"]) / 1e8,
-                "payload_sha256": raw_f.sha256,
-            })
+        by_day: dict[date, dict[str, Any]] = {}
+        # Widest buckets first: a finer payload's row replaces a wider one's for the same day.
+        for raw_f in sorted(fees, key=bucket_seconds, reverse=True):
+            buckets = parse_fee_buckets(raw_f.json(SOURCE_ID), f"fees payload {raw_f.uri.split('#')[0]}")
+            for r in rollup_days(buckets):
+                if r["block_count"] <= 0 or (after is not None and r["date"] <= after):
+                    continue
+                if epoch_end is not None and r["last_height"] >= epoch_end:
+                    continue  # past the epoch whose difficulty is known (extract makes sure it does not happen)
+                by_day[r["date"]] = {
+                    "date": r["date"],
+                    "source_id": SOURCE_ID,
+                    "block_count": r["block_count"],
+                    "first_height": r["first_height"],
+                    "last_height": r["last_height"],
+                    "difficulty": mean_difficulty(adjustments, r["first_height"], r["last_height"]),
+                    "hashrate_ehs_published": published.get(r["date"]),
+                    "subsidy_btc": subsidy_btc_for_heights(r["first_height"], r["last_height"]),
+                    "fees_btc": round(r["fees_sat"]) / 1e8,
+                    "payload_sha256": raw_f.sha256,
+                }
+        rows = [by_day[d] for d in sorted(by_day)]
         out["network_daily"] = pl.DataFrame(rows, schema=NETWORK_SCHEMA)
     price_rows: dict[date, dict[str, Any]] = {}
     for raw in raws:
