@@ -139,8 +139,9 @@ def plan(state: dict[str, Any], *, today: date, start: date | None = None, optio
         fine = tuple(iv for iv in FINE_INTERVALS if dict(INTERVALS)[iv] < span)
     known = None
     last = state.get("last_day")
-    usable = bool(last and last.get("difficulty") and last.get("first_height"))
-    if start is None and fees_iv is not None and not fine and usable:
+    if start is None and fees_iv is not None and not fine and last and last.get("difficulty") and last.get(
+        "first_height"
+    ):
         epoch = int(last["first_height"]) // RETARGET_BLOCKS
         if int(last["last_height"]) // RETARGET_BLOCKS == epoch:
             known = (epoch, float(last["difficulty"]))
