@@ -139,6 +139,7 @@ def test_figures_carry_provenance_from_store_rows(report_facts: dict[str, Any], 
         "sections.network.figures.days_in_month",
         "sections.btc.figures.change_30d_window_days",
         "sections.equities.figures.members_total",
+        "sections.equities.stale_shares_threshold_days",
         "sections.economics.figures.cost_usd_per_ehs_day",
     }
     for f in with_sources:

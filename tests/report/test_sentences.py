@@ -464,3 +464,21 @@ def test_percentage_point_changes(value, text):
 @pytest.mark.parametrize(("value", "text"), [(20.0, "20"), (17.5, "17.5"), (26.04, "26"), (None, "n/a")])
 def test_efficiency_reads_like_a_spec_sheet(value, text):
     assert fmt.efficiency(value) == text
+
+
+def test_basket_caveats_name_old_share_counts_and_unverified_closes():
+    k = basket(
+        end_date=date(2025, 2, 28),
+        stale_shares=[
+            {"ticker": "BTDR", "shares_as_of": date(2024, 4, 8), "age_days": 326, "shares_source": "nasdaq_screener"},
+            {"ticker": "IREN", "shares_as_of": date(2024, 8, 30), "age_days": 182, "shares_source": "nasdaq_screener"},
+        ],
+        unverified_closes=[{"ticker": "CANG", "date": date(2025, 2, 28), "price_source": "nasdaq_screener_unverified"}],
+    )
+    assert sn.basket_caveats(k, 120) == [
+        "Share counts more than 120 days old on 28 February, so market caps may miss issuance since: "
+        "BTDR (326 days) and IREN (182 days).",
+        "Closes from screener snapshots whose trading date is unverified: CANG (28 February).",
+    ]
+    assert sn.equities_sentences(k, None, 120)[-2:] == sn.basket_caveats(k, 120)
+    assert sn.basket_caveats(basket()) == []

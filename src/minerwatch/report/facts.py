@@ -886,8 +886,59 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
         "cohorts": cohorts,
         "members": members,
         "missing": [{"ticker": m.get("ticker"), "reason": m.get("reason")} for m in k.get("missing") or []],
+        "stale_shares": [
+            {
+                "ticker": m.get("ticker"),
+                "shares_as_of": figure(
+                    _iso(m.get("shares_as_of")),
+                    "date",
+                    fmt.day_label(_iso(m.get("shares_as_of")), inp.month),
+                    "date of the share count used on end_date",
+                    {"ticker": m.get("ticker"), "source": m.get("shares_source")},
+                    prov.equities_by_ticker.get(f"{m.get('ticker')}@end", src),
+                ),
+                "age_days": figure(
+                    m.get("age_days"),
+                    "days",
+                    fmt.count(m.get("age_days")),
+                    "end_date - shares_as_of",
+                    {"ticker": m.get("ticker")},
+                    prov.equities_by_ticker.get(f"{m.get('ticker')}@end", src),
+                ),
+            }
+            for m in k.get("stale_shares") or []
+        ],
+        "stale_shares_threshold_days": figure(
+            _stale_days(),
+            "days",
+            fmt.count(_stale_days()),
+            "service_basket.STALE_SHARES_DAYS: a share count older than this on end_date is named",
+            {},
+            [],
+        ),
+        "unverified_closes": [
+            {
+                "ticker": m.get("ticker"),
+                "price_source": m.get("price_source"),
+                "date": figure(
+                    _iso(m.get("date")),
+                    "date",
+                    fmt.day_label(_iso(m.get("date")), inp.month),
+                    "a start or end close from a source whose trading dates are unverified",
+                    {"ticker": m.get("ticker"), "source": m.get("price_source")},
+                    prov.equities_by_ticker.get(m.get("ticker"), src),
+                ),
+            }
+            for m in k.get("unverified_closes") or []
+        ],
         "basis": k.get("basis"),
     }
+
+
+def _stale_days() -> int | None:
+    """The basket's threshold for naming an old share count, if this build has the basket service."""
+    value = _optional_service("service_basket", "STALE_SHARES_DAYS")
+    return value if isinstance(value, int) else None
 
 
 def _economics_section(inp: Inputs, prov: _Prov) -> dict:

@@ -162,7 +162,7 @@ def _equities(facts: dict, inp: Inputs) -> dict[str, Any]:
     return {
         "id": "equities",
         "title": "Miner equities",
-        "paragraphs": sn.equities_sentences(inp.basket, inp.btc),
+        "paragraphs": sn.equities_sentences(inp.basket, inp.btc, sec["stale_shares_threshold_days"]["value"]),
         "tables": tables,
         "charts": ["basket", "members"],
     }

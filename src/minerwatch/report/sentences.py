@@ -308,7 +308,9 @@ def no_btc_comparison_sentence(basket: dict[str, Any], btc: dict[str, Any] | Non
     return "Shares are not compared with BTC: the store lacks BTC closes on the basket's dates."
 
 
-def equities_sentences(basket: dict[str, Any], btc: dict[str, Any] | None = None) -> list[str]:
+def equities_sentences(
+    basket: dict[str, Any], btc: dict[str, Any] | None = None, stale_days: int | None = None
+) -> list[str]:
     """The Miner equities section: aggregate and change, best/worst, cohorts, beat-BTC count, gaps."""
     out = [basket_sentence(basket)]
     best, worst = member_change(basket, "best"), member_change(basket, "worst")
@@ -334,6 +336,30 @@ def equities_sentences(basket: dict[str, Any], btc: dict[str, Any] | None = None
     if missing:
         names = "; ".join(f"{m['ticker']} ({m['reason']})" for m in missing)
         out.append(f"Not in the aggregate: {names}.")
+    stale = basket_caveats(basket, stale_days)
+    out += stale
+    return out
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def basket_caveats(basket: dict[str, Any], stale_days: int | None = None) -> list[str]:
+    """Footnotes on the basket's inputs: share counts long out of date, closes whose dates are unverified."""
+    out = []
+    month = basket["month"]
+    stale = basket.get("stale_shares") or []
+    if stale:
+        names = _and([f"{m['ticker']} ({fmt.count(m['age_days'])} days)" for m in stale])
+        limit = f"more than {fmt.count(stale_days)} days" if stale_days else "long"
+        end = basket.get("end_date")
+        when = f" on {fmt.day_label(end, month)}" if end else ""
+        out.append(f"Share counts {limit} old{when}, so market caps may miss issuance since: {names}.")
+    unverified = basket.get("unverified_closes") or []
+    if unverified:
+        names = _and([f"{m['ticker']} ({fmt.day_label(m['date'], month)})" for m in unverified])
+        out.append(f"Closes from screener snapshots whose trading date is unverified: {names}.")
     return out
 
 
