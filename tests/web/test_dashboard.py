@@ -202,3 +202,14 @@ def test_hashrate_chart_has_a_7_day_mean(api) -> None:
     # The smoothed value on 28 February is the mean of the 7 daily values to that day.
     last7 = [r["hashrate_ehs"] for r in raw][-7:]
     assert smooth[-1]["hashrate_ehs"] == pytest.approx(sum(last7) / 7, rel=1e-9)
+
+
+def test_old_share_counts_are_named(api) -> None:
+    basket = api.json(f"/api/v1/basket?month={MONTH}")
+    assert [m["ticker"] for m in basket["stale_shares"]] == ["BTDR", "IREN"]
+    page = api.get(f"/?month={MONTH}").text
+    line = page.split('id="stale-shares">')[1].split("</p>")[0]
+    assert line == (
+        "Old share counts on 2025-02-28 (market caps may miss issuance since): "
+        "BTDR (326 days, as of 2024-04-08); IREN (182 days, as of 2024-08-30)."
+    )
