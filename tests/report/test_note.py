@@ -64,6 +64,9 @@ def test_headline_figures_hand_checked(report_md: str, report_facts: dict[str, A
     # 20 J/TH x 1e6 TH/EH = 20 MW = 480,000 kWh a day x $0.05 = $24,000 per EH/s per day.
     assert econ["figures"]["cost_usd_per_ehs_day"]["value"] == 24000.0
     assert "power cost $24,000 per EH/s per day" in report_md
+    # January: 58,096.18 revenue - 24,000 = 34,096.18 profit, margin 58.69%; 55.86 - 58.69 = -2.83 pp.
+    assert "| Gross profit per EH/s per day | $30,372 | $34,096 | -10.9% |" in report_md
+    assert "| Gross margin | 55.9% | 58.7% | -2.8 pp |" in report_md
 
 
 def _strings(node: Any, skip: tuple[str, ...] = ()) -> list[str]:

@@ -1008,6 +1008,82 @@ def _economics_section(inp: Inputs, prov: _Prov) -> dict:
             src + prov.network_prev + prov.prices_prev,
         ),
     }
+    # The previous month for the same fleet, and the changes, where the economics service gives them.
+    prev_src = prov.network_prev + prov.prices_prev
+    both = src + prev_src
+    prev_fleet = {**fleet, "month": e.get("previous_month")}
+    prev_profit = e.get("previous_gross_profit_usd_per_ehs_day")
+    prev_margin = e.get("previous_gross_margin_pct")
+    margin_pp = e.get("gross_margin_mom_change_pp")
+    figs.update(
+        {
+            "previous_revenue_usd_per_ehs_day": figure(
+                e.get("previous_revenue_usd_per_ehs_day"),
+                per,
+                fmt.usd(e.get("previous_revenue_usd_per_ehs_day")),
+                "the previous month's hashprice (after pool fee)",
+                prev_fleet,
+                prev_src,
+            ),
+            "revenue_mom_change_pct": _pct_fig(
+                e.get("revenue_mom_change_pct"), "change of revenue vs the previous month", fleet, both
+            ),
+            "previous_gross_profit_usd_per_ehs_day": figure(
+                prev_profit,
+                per,
+                fmt.usd_abs(prev_profit),
+                "the previous month's gross profit, same fleet",
+                prev_fleet,
+                prev_src,
+                signed=fmt.usd(prev_profit),
+            ),
+            "previous_gross_margin_pct": figure(
+                prev_margin,
+                "percent",
+                fmt.signed_pct(prev_margin) if prev_margin is not None and prev_margin < 0 else fmt.pct(prev_margin),
+                "the previous month's gross margin, same fleet",
+                prev_fleet,
+                prev_src,
+                signed=fmt.signed_pct(prev_margin),
+            ),
+            "gross_margin_mom_change_pp": figure(
+                margin_pp,
+                "percentage points",
+                fmt.pct_points(margin_pp),
+                "gross_margin_pct - previous_gross_margin_pct",
+                fleet,
+                both,
+            ),
+            "previous_breakeven_power_usd_kwh": figure(
+                e.get("previous_breakeven_power_usd_kwh"),
+                "USD per kWh",
+                fmt.usd_price(e.get("previous_breakeven_power_usd_kwh")),
+                "the previous month's breakeven power price, same fleet",
+                prev_fleet,
+                prev_src,
+            ),
+            "breakeven_mom_change_pct": _pct_fig(
+                e.get("breakeven_mom_change_pct"),
+                "change of the breakeven power price vs the previous month",
+                fleet,
+                both,
+            ),
+            "previous_cost_per_btc_usd": figure(
+                e.get("previous_cost_per_btc_usd"),
+                "USD per BTC",
+                fmt.usd(e.get("previous_cost_per_btc_usd")),
+                "the previous month's power cost per BTC mined, same fleet",
+                prev_fleet,
+                prev_src,
+            ),
+            "cost_per_btc_mom_change_pct": _pct_fig(
+                e.get("cost_per_btc_mom_change_pct"),
+                "change of the power cost per BTC vs the previous month",
+                fleet,
+                both,
+            ),
+        }
+    )
     return {"status": "ok", "reason": None, "figures": figs}
 
 

@@ -180,21 +180,58 @@ def _economics(facts: dict, inp: Inputs) -> dict[str, Any]:
         }
     f = sec["figures"]
     a = facts["assumptions"]
+
+    def kwh(fig: dict | None) -> str:
+        text = _t(fig)
+        return "" if text == "n/a" else f"{text} per kWh"
+
+    def opt(fig: dict | None, key: str = "text") -> str:
+        """A previous-month figure or change; blank when the economics service does not give it."""
+        text = _t(fig, key)
+        return "" if text == "n/a" else text
+
+    fleet = f"{_t(a['efficiency_jth'])} J/TH"
+    power = f"{_t(a['power_usd_kwh'])} per kWh"
     rows = [
-        ["Fleet efficiency (assumed)", f"{_t(a['efficiency_jth'])} J/TH"],
-        ["Power price (assumed)", f"{_t(a['power_usd_kwh'])} per kWh"],
-        ["Revenue per EH/s per day", _t(f["revenue_usd_per_ehs_day"])],
-        ["Power cost per EH/s per day", _t(f["cost_usd_per_ehs_day"])],
-        ["Gross profit per EH/s per day", _t(f["gross_profit_usd_per_ehs_day"], "signed")],
-        ["Gross margin", _t(f["gross_margin_pct"])],
-        ["Breakeven power price", f"{_t(f['breakeven_power_usd_kwh'])} per kWh"],
-        ["Power cost per BTC mined", _t(f["cost_per_btc_usd"])],
+        ["Fleet efficiency (assumed)", fleet, fleet, ""],
+        ["Power price (assumed)", power, power, ""],
+        [
+            "Revenue per EH/s per day",
+            _t(f["revenue_usd_per_ehs_day"]),
+            opt(f.get("previous_revenue_usd_per_ehs_day")),
+            opt(f.get("revenue_mom_change_pct"), "signed"),
+        ],
+        ["Power cost per EH/s per day", _t(f["cost_usd_per_ehs_day"]), _t(f["cost_usd_per_ehs_day"]), ""],
+        [
+            "Gross profit per EH/s per day",
+            _t(f["gross_profit_usd_per_ehs_day"], "signed"),
+            opt(f.get("previous_gross_profit_usd_per_ehs_day"), "signed"),
+            opt(f.get("mom_change_pct"), "signed"),
+        ],
+        [
+            "Gross margin",
+            _t(f["gross_margin_pct"]),
+            opt(f.get("previous_gross_margin_pct")),
+            opt(f.get("gross_margin_mom_change_pp")),
+        ],
+        [
+            "Breakeven power price",
+            kwh(f["breakeven_power_usd_kwh"]),
+            kwh(f.get("previous_breakeven_power_usd_kwh")),
+            opt(f.get("breakeven_mom_change_pct"), "signed"),
+        ],
+        [
+            "Power cost per BTC mined",
+            _t(f["cost_per_btc_usd"]),
+            opt(f.get("previous_cost_per_btc_usd")),
+            opt(f.get("cost_per_btc_mom_change_pct"), "signed"),
+        ],
     ]
     return {
         "id": "economics",
         "title": "Economics",
         "paragraphs": sn.economics_sentences(inp.econ, default_assumption=inp.default_fleet),
-        "tables": [_table(["", facts["month_label"]], rows)],
+        "tables": [_table(["", facts["month_label"], facts["previous_month_label"], "Change"], rows)],
         "charts": [],
     }
 
