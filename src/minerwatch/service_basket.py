@@ -303,17 +303,26 @@ def _perf(m: dict | None) -> dict | None:
 
 
 def _stale_shares(ev: dict) -> list[dict]:
-    """Priced members whose share count on the end date comes from a fact older than STALE_SHARES_DAYS."""
+    """Priced members whose share count on the start or end date comes from a fact older than STALE_SHARES_DAYS.
+
+    One entry per member, for the date with the older count (`on` = "start" or "end"): a count that is fresh at
+    the end but stale at the start still distorts the month's market-cap change.
+    """
     out = []
-    for m, _row, _c0, _c1, _s0, s1, _ratio in ev["inputs"]:
-        age = (ev["end"] - s1["as_of_date"]).days
+    for m, _row, _c0, _c1, s0, s1, _ratio in ev["inputs"]:
+        ages = [
+            ((ev["start"] - s0["as_of_date"]).days, "start", s0),
+            ((ev["end"] - s1["as_of_date"]).days, "end", s1),
+        ]
+        age, on, fact = max(ages, key=lambda a: (a[0], a[1] == "end"))
         if age > STALE_SHARES_DAYS:
             out.append(
                 {
                     "ticker": m.ticker,
-                    "shares_as_of": s1["as_of_date"],
+                    "shares_as_of": fact["as_of_date"],
                     "age_days": age,
-                    "shares_source": s1["source_id"],
+                    "shares_source": fact["source_id"],
+                    "on": on,
                 }
             )
     return sorted(out, key=lambda r: (-r["age_days"], r["ticker"]))

@@ -205,12 +205,18 @@ def test_stale_share_counts_are_flagged(synth_store: Store, basket_path: Path, m
     monkeypatch.setattr(sb, "STALE_SHARES_DAYS", 57)
     stale = sb.basket_month(synth_store, "2025-02", basket_path=basket_path)["stale_shares"]
     assert stale == [
-        {"ticker": t, "shares_as_of": date(2025, 1, 1), "age_days": 58, "shares_source": "test"}
+        {"ticker": t, "shares_as_of": date(2025, 1, 1), "age_days": 58, "shares_source": "test", "on": "end"}
         for t in ("AAA", "CCC", "DDD")
     ]
     e = sb.basket_explain(synth_store, "2025-02", basket_path=basket_path)
     bbb = next(m for m in e["members"] if m["ticker"] == "BBB")
     assert (bbb["start_shares_age_days"], bbb["end_shares_age_days"]) == (30, 8)
+    # A count that is fresh at the end but old at the start is flagged too, naming the start.
+    monkeypatch.setattr(sb, "STALE_SHARES_DAYS", 29)
+    stale = sb.basket_month(synth_store, "2025-02", basket_path=basket_path)["stale_shares"]
+    assert stale[-1] == {
+        "ticker": "BBB", "shares_as_of": date(2025, 1, 1), "age_days": 30, "shares_source": "test", "on": "start"
+    }
 
 
 def test_closes_from_unverified_dates_are_listed(synth_store: Store, basket_path: Path, monkeypatch) -> None:

@@ -210,6 +210,6 @@ def test_old_share_counts_are_named(api) -> None:
     page = api.get(f"/?month={MONTH}").text
     line = page.split('id="stale-shares">')[1].split("</p>")[0]
     assert line == (
-        "Old share counts on 2025-02-28 (market caps may miss issuance since): "
-        "BTDR (326 days, as of 2024-04-08); IREN (182 days, as of 2024-08-30)."
+        "Old share counts (market caps may miss issuance since): "
+        "BTDR (326 days on 2025-02-28, as of 2024-04-08); IREN (182 days on 2025-02-28, as of 2024-08-30)."
     )

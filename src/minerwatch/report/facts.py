@@ -893,17 +893,17 @@ def _equities_section(inp: Inputs, prov: _Prov) -> dict:
                     _iso(m.get("shares_as_of")),
                     "date",
                     fmt.day_label(_iso(m.get("shares_as_of")), inp.month),
-                    "date of the share count used on end_date",
+                    f"date of the share count used on {m.get('on', 'end')}_date",
                     {"ticker": m.get("ticker"), "source": m.get("shares_source")},
-                    prov.equities_by_ticker.get(f"{m.get('ticker')}@end", src),
+                    prov.equities_by_ticker.get(f"{m.get('ticker')}@{m.get('on', 'end')}", src),
                 ),
                 "age_days": figure(
                     m.get("age_days"),
                     "days",
                     fmt.count(m.get("age_days")),
-                    "end_date - shares_as_of",
+                    f"{m.get('on', 'end')}_date - shares_as_of",
                     {"ticker": m.get("ticker")},
-                    prov.equities_by_ticker.get(f"{m.get('ticker')}@end", src),
+                    prov.equities_by_ticker.get(f"{m.get('ticker')}@{m.get('on', 'end')}", src),
                 ),
             }
             for m in k.get("stale_shares") or []

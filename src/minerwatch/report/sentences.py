@@ -351,10 +351,20 @@ def basket_caveats(basket: dict[str, Any], stale_days: int | None = None) -> lis
     month = basket["month"]
     stale = basket.get("stale_shares") or []
     if stale:
-        names = _and([f"{m['ticker']} ({fmt.count(m['age_days'])} days)" for m in stale])
         limit = f"more than {fmt.count(stale_days)} days" if stale_days else "long"
-        end = basket.get("end_date")
-        when = f" on {fmt.day_label(end, month)}" if end else ""
+        if all(m.get("on", "end") == "end" for m in stale):
+            names = _and([f"{m['ticker']} ({fmt.count(m['age_days'])} days)" for m in stale])
+            end = basket.get("end_date")
+            when = f" on {fmt.day_label(end, month)}" if end else ""
+        else:  # some counts are stale only at the window's start: name the date for each
+            names = _and(
+                [
+                    f"{m['ticker']} ({fmt.count(m['age_days'])} days on "
+                    f"{fmt.day_label(basket.get(m.get('on', 'end') + '_date'), month)})"
+                    for m in stale
+                ]
+            )
+            when = " on the dates used"
         out.append(f"Share counts {limit} old{when}, so market caps may miss issuance since: {names}.")
     unverified = basket.get("unverified_closes") or []
     if unverified:
