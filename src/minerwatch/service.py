@@ -121,6 +121,11 @@ def data_range(store: Store) -> dict:
     }
 
 
+def _both(pick, a: date | None, b: date | None) -> date | None:  # type: ignore[no-untyped-def]
+    """max/min of two optional dates; None if either is missing (no overlap to speak of)."""
+    return None if a is None or b is None else pick(a, b)
+
+
 def _range_text(first: date | None, last: date | None, what: str) -> str:
     if first is None:
         return f"the store holds no {what}; run `minerwatch sync` or re-create the store"
@@ -189,7 +194,11 @@ def _month_network(store: Store, month: str, estimator: str, basis: str, smooth_
         r = data_range(store)
         raise DataGap(
             f"no day in {month} has both network facts and a BTC price; "
-            + _range_text(r["network_first"], min(r["network_last"], r["prices_last"]), "complete days")
+            + _range_text(
+                _both(max, r["network_first"], r["prices_first"]),
+                _both(min, r["network_last"], r["prices_last"]),
+                "days with both",
+            )
         )
     return summary, daily
 

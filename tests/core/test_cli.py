@@ -211,3 +211,12 @@ def test_public_python_api(db_path: Path) -> None:
     assert hp["usd_per_ehs_day"] == 54372.05
     frame = minerwatch.network_daily("2024-04-01", "2024-05-31", db=db_path)
     assert frame.height == 61 and set(frame["estimator"].unique()) == {"blockcount"}
+
+
+def test_month_with_network_but_no_price_names_the_overlap(db_path: Path) -> None:
+    code, out, err = run("hashprice", "--month", "2009-03", "--db", str(db_path))
+    assert (code, out) == (3, "")
+    assert err == (
+        "error: no day in 2009-03 has both network facts and a BTC price; "
+        "days with both cover 2010-07-18 to 2025-12-29\n"
+    )

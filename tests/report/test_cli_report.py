@@ -98,7 +98,7 @@ def test_fleet_flags_change_the_economics_and_the_wording(db_path: Path, tmp_pat
         (
             ["--month", "2010-05"],
             3,
-            "error: no day in 2010-05 has both network facts and a BTC price; complete days cover 2009-01-09 to "
+            "error: no day in 2010-05 has both network facts and a BTC price; days with both cover 2010-07-18 to "
             "2025-12-29\n",
         ),
         (["--month", "2025-2"], 2, "error: month must be YYYY-MM (e.g. 2025-02), got '2025-2'\n"),
