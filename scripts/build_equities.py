@@ -140,6 +140,18 @@ REVERT_DAYS = 400
 #: Listed ADSs whose screener count sometimes flips to the ordinary-share count: ordinary shares per
 #: ADS and the last day that ratio held (ARBK: 10 per ADS until the Dec 2025 ADS-ratio change).
 ORDINARY_PER_ADS = {"ARBK": (10, date(2025, 12, 11))}
+#: A count that jumps by more than JUMP_BAND within this many days after a split, but sits within
+#: JUMP_BAND of the count before and within REVERT_BAND of the next count once multiplied by the
+#: split ratio, is a pre-split count shown after the split (SDIG 79,060,350 from 2023-05-26, ten
+#: days after its 1-for-10): it is converted to the post-split basis, not taken as issuance.
+POST_SPLIT_DAYS = 120
+#: Relistings after which NASDAQ kept showing the cancelled old equity's count: ticker ->
+#: (relisting day, stale count). The stale runs are dropped and the first new-equity count is dated
+#: from the relisting day (an estimate, logged as a correction): CORZ emerged from Chapter 11 on
+#: 2024-01-23 (old shares cancelled), relisted 2024-01-24, and NASDAQ showed the pre-bankruptcy
+#: 386,021,602 until 2024-03-14; the new equity's count, 177,596,074 from 2024-03-15, moved 0.1%
+#: in the next two months (177,783,480 from 2024-05-13).
+RELISTED = {"CORZ": (date(2024, 1, 24), 386_021_602.0)}
 
 
 def sha256_file(path: Path) -> str:
@@ -494,10 +506,47 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
         # Start from the first count NASDAQ kept for a week or more (one-day listing glitches come first).
         first_steady = next((r for r in runs if r["days"] >= 6), runs[0])
         trusted = units(first_steady)
+        relist = RELISTED.get(ticker)
+        ticker_splits = [(d, q) for t, d, q in actions.select("ticker", "date", "ratio").iter_rows() if t == ticker]
         for i, r in enumerate(runs):
             u = units(r)
             jump = max(u / trusted, trusted / u)
             reason = None
+            if relist and r["date"] >= relist[0] and abs(r["shares"] - relist[1]) < 0.5:
+                nxt = next(x for x in runs[i + 1 :] if abs(x["shares"] - relist[1]) >= 0.5)
+                corrections.append(
+                    dict(
+                        ticker=ticker,
+                        date=r["date"],
+                        source_id="nasdaq_screener",
+                        field="shares_outstanding",
+                        raw_value=r["shares"],
+                        used_value=nxt["shares"],
+                        action=f"replaced from {relist[0]}",
+                        reason=f"screener count {r['shares']:,.0f} is the cancelled pre-bankruptcy equity's, shown "
+                        f"after the relisting on {relist[0]} for {r['days']} screener day(s); the new equity's "
+                        f"first count {nxt['shares']:,.0f} (first seen {nxt['date']}) is used from the relisting "
+                        f"day (an estimate: the count on the relisting day itself is not in the data)",
+                    )
+                )
+                trusted = units(nxt)
+                keep.append(
+                    dict(
+                        ticker=ticker,
+                        as_of_date=relist[0],
+                        source_id="nasdaq_screener",
+                        share_class="listed",
+                        concept="nasdaq:marketCap/lastSale",
+                        shares_outstanding=float(nxt["shares"]),
+                        filed_date=None,
+                        accession=None,
+                        form=None,
+                        note=f"NASDAQ screener count first seen {nxt['date']} (commit {nxt['commit']}), dated from "
+                        f"the relisting {relist[0]}: NASDAQ showed the cancelled old equity's "
+                        f"{relist[1]:,.0f} in between; {nxt['name']}"[:500],
+                    )
+                )
+                continue
             if r["date"] < first_steady["date"] and jump > JUMP_BAND:
                 reason = f"first screener count {r['shares']:,.0f} is {jump:.1f}x off the first steady count"
             elif jump > JUMP_BAND:
@@ -509,6 +558,48 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                         f"(ADS/ordinary basis flip or stale pre-split count)"
                     )
             ads = ORDINARY_PER_ADS.get(ticker)
+            recent = [(d, q) for d, q in ticker_splits if timedelta(0) <= r["date"] - d <= timedelta(POST_SPLIT_DAYS)]
+            nxt_run = runs[i + 1] if i + 1 < len(runs) else None
+            if jump > JUMP_BAND and not reason and recent and nxt_run is not None:
+                ex_date, q = recent[-1]
+                pre = u * q
+                nxt_u = units(nxt_run)
+                if max(pre / trusted, trusted / pre) < JUMP_BAND and max(pre / nxt_u, nxt_u / pre) < REVERT_BAND:
+                    converted = r["shares"] * q
+                    corrections.append(
+                        dict(
+                            ticker=ticker,
+                            date=r["date"],
+                            source_id="nasdaq_screener",
+                            field="shares_outstanding",
+                            raw_value=r["shares"],
+                            used_value=converted,
+                            action="converted to post-split basis",
+                            reason=f"screener count {r['shares']:,.0f} appeared {(r['date'] - ex_date).days} days "
+                            f"after the split of {ex_date} (ratio {q:g}) and is {jump:.1f}x the count before it; "
+                            f"times the ratio ({converted:,.0f}) it sits between the counts before and after "
+                            f"({trusted:,.0f}, {nxt_u:,.0f}): a pre-split count; {r['days']} screener day(s)",
+                        )
+                    )
+                    trusted = converted * split_factor(actions, ticker, r["date"], last)
+                    keep.append(
+                        dict(
+                            ticker=ticker,
+                            as_of_date=r["date"],
+                            source_id="nasdaq_screener",
+                            share_class="listed",
+                            concept="nasdaq:marketCap/lastSale",
+                            shares_outstanding=converted,
+                            filed_date=None,
+                            accession=None,
+                            form=None,
+                            note=f"NASDAQ screener count {r['shares']:,.0f} on the pre-split basis, times the "
+                            f"{ex_date} split ratio {q:g}; first seen {r['date']} (commit {r['commit']}); {r['name']}"[
+                                :500
+                            ],
+                        )
+                    )
+                    continue
             if reason and ads and r["date"] <= ads[1] and abs(jump / ads[0] - 1) < JUMP_BAND - 1:
                 # An ordinary-share count: converted to ADSs (count / ratio) rather than dropped, since
                 # it is often newer than the last ADS-basis count (ARBK 636.35M ordinary on 2024-09-09).

@@ -425,6 +425,12 @@ def basket_explain(store: Store, month: str, *, basket_path: str | Path | None =
                 "end_shares_age_days": (end - s1["as_of_date"]).days,
                 "shares_split_factor_end": s1["split_factor"],
                 "split_ratio_in_period": ratio,
+                # The start count in end-of-period units (after the window's splits / ADS-ratio changes):
+                # market-cap change = (1 + price change) x (1 + share-count change) - 1.
+                "start_shares_in_end_units": s0["shares_outstanding"] * ratio,
+                "share_count_change_pct": bk.change_pct(s0["shares_outstanding"] * ratio, s1["shares_outstanding"]),
+                "price_change_pct": row["price_change_pct"],
+                "market_cap_change_pct": row["change_pct"],
                 "market_cap_start_usd": row["market_cap_start_usd"],
                 "market_cap_end_usd": row["market_cap_end_usd"],
             }
@@ -491,3 +497,115 @@ def equity_series(store: Store, ticker: str, start: date, end: date) -> pl.DataF
             dtype=pl.Float64,
         )
     )
+
+
+# -- data-quality scan ----------------------------------------------------------------------------
+
+#: Feeds quoting closes split-adjusted (back-adjusted) as of a later date: their close ratio between
+#: two days is the holder's return, an independent check of ours (nominal closes x our split ratios).
+REFERENCE_PRICE_SOURCES = ("dsturdy", "dieperdev", "spooky")
+#: Scan thresholds: a monthly price move beyond this (either way) is listed for review.
+SCAN_PRICE_MOVE_PCT = 60.0
+#: ...a share count (in end-of-month units) that grows by more than this factor or shrinks by more than
+#: its inverse is listed: market-cap change and price change then differ by that much.
+SCAN_SHARE_FACTOR = 1.2
+#: ...and our price return differing from the reference feed's by more than this many points.
+SCAN_FEED_GAP_PP = 2.0
+
+
+def _month_ends(px: pl.DataFrame, first_month: str, last_month: str) -> list[tuple[str, date, date]]:
+    """(month, start, end) per month: the same trading-day rule as `period_dates`, for many months at once."""
+    out = []
+    first, _ = _parse_month(first_month)
+    _, last = _parse_month(last_month)
+    m = first
+    while m <= last:
+        month = f"{m.year:04d}-{m.month:02d}"
+        m0, m1 = mk.month_bounds(month)
+        win = px.filter((pl.col("date") >= m0 - timedelta(days=20)) & (pl.col("date") <= m1))
+        active = win["ticker"].n_unique()
+        days = win.group_by("date").agg(pl.col("ticker").n_unique().alias("n")).filter(pl.col("n") * 2 >= active)
+        before = days.filter(pl.col("date") < m0)["date"]
+        inside = days.filter(pl.col("date") >= m0)["date"]
+        if before.len() and inside.len():
+            out.append((month, before.max(), inside.max()))
+        m = m1 + timedelta(days=1)
+    return out
+
+
+def basket_scan(
+    store: Store, first_month: str, last_month: str, *, basket_path: str | Path | None = None
+) -> list[dict]:
+    """Every basket ticker x month: price change vs market-cap change, share-count change, reference feed.
+
+    Membership dates are ignored (the scan checks the data, not the basket). A month is skipped for a
+    ticker without a close at both ends. `flags` lists why a row needs review: `price_move` (|price
+    change| > SCAN_PRICE_MOVE_PCT), `share_count` (count in end units x > SCAN_SHARE_FACTOR or <
+    1/SCAN_SHARE_FACTOR: market cap and price then part ways), `feed_gap` (our holder's return and the
+    first reference feed's differ by > SCAN_FEED_GAP_PP points), `no_shares` (no fact at an end).
+    """
+    basket = _load_basket(store, basket_path)
+    tickers = basket.tickers()
+    m0, _ = _parse_month(first_month)
+    _, m1 = _parse_month(last_month)
+    px = nominal_prices(store, tickers, m0 - timedelta(days=40), m1)
+    periods = _month_ends(px, first_month, last_month)
+    facts = _shares_facts(store, tickers, m1)
+    actions = corporate_actions(store, tickers)
+    ref = store.query(
+        "SELECT ticker, date, source_id, close_usd FROM equity_prices_daily "
+        "WHERE list_contains(?, ticker) AND list_contains(?, source_id) AND date BETWEEN ? AND ? AND close_usd > 0",
+        [tickers, list(REFERENCE_PRICE_SOURCES), m0 - timedelta(days=40), m1],
+    )
+    ref_close = {(t, d, s): c for t, d, s, c in ref.select("ticker", "date", "source_id", "close_usd").iter_rows()}
+    close = {(t, d): c for t, d, c in px.select("ticker", "date", "close_usd").iter_rows()}
+    days = sorted({d for _, a, b in periods for d in (a, b)})
+    rows = []
+    for m in basket.members:
+        acts = actions.get(m.ticker, [])
+        sh = bk.shares_asof(_member_shares(facts, m), days, acts, _priority_for(m))
+        on = {d: (n, a) for d, n, a in sh.select("date", "shares_outstanding", "as_of_date").iter_rows()}
+        for month, start, end in periods:
+            c0, c1 = close.get((m.ticker, start)), close.get((m.ticker, end))
+            if c0 is None or c1 is None:
+                continue
+            ratio = bk.split_factor(acts, start, end)
+            price = bk.price_return_pct(c0, c1, ratio)
+            (n0, a0), (n1, a1) = on[start], on[end]
+            factor = None if n0 is None or n1 is None else n1 / (n0 * ratio)
+            cap = None if factor is None else bk.change_pct(c0 * n0, c1 * n1)
+            ref_pct, ref_src = None, None
+            for src in REFERENCE_PRICE_SOURCES:
+                r0, r1 = ref_close.get((m.ticker, start, src)), ref_close.get((m.ticker, end, src))
+                if r0 is not None and r1 is not None:
+                    ref_pct, ref_src = bk.price_return_pct(r0, r1), src
+                    break
+            flags = []
+            if abs(price) > SCAN_PRICE_MOVE_PCT:
+                flags.append("price_move")
+            if factor is None:
+                flags.append("no_shares")
+            elif factor > SCAN_SHARE_FACTOR or factor < 1 / SCAN_SHARE_FACTOR:
+                flags.append("share_count")
+            if ref_pct is not None and abs(price - ref_pct) > SCAN_FEED_GAP_PP:
+                flags.append("feed_gap")
+            rows.append(
+                {
+                    "ticker": m.ticker,
+                    "month": month,
+                    "start_date": start,
+                    "end_date": end,
+                    "start_close_usd": c0,
+                    "end_close_usd": c1,
+                    "split_ratio_in_period": ratio,
+                    "price_change_pct": price,
+                    "market_cap_change_pct": cap,
+                    "share_count_change_pct": None if factor is None else 100.0 * (factor - 1.0),
+                    "start_shares_as_of": a0,
+                    "end_shares_as_of": a1,
+                    "reference_price_change_pct": ref_pct,
+                    "reference_source": ref_src,
+                    "flags": flags,
+                }
+            )
+    return rows

@@ -143,6 +143,18 @@ def explain_table(e: dict[str, Any]) -> str:
     lines.append(
         _rows_table(["ticker", "end", "close", "price source", "shares", "as of", "shares source", "cap"], rows)
     )
+    moved = [m for m in e["members"] if m.get("split_ratio_in_period", 1.0) != 1.0]
+    if moved:
+        lines += ["", "Splits / ADS-ratio changes inside the window (price change is a holder's, through the ratio):"]
+        for m in moved:
+            r = m["split_ratio_in_period"]
+            ratio = f"1/{1 / r:,.4g}" if r < 1 else f"{r:,.4g}"
+            lines.append(
+                f"  {m['ticker']}: ratio {ratio} new per old; start count {m['start_shares']:,.0f} = "
+                f"{m['start_shares_in_end_units']:,.0f} in end units -> {m['end_shares']:,.0f} "
+                f"(share count {_pct(m['share_count_change_pct'])}); price {_pct(m['price_change_pct'])}, "
+                f"market cap {_pct(m['market_cap_change_pct'])}"
+            )
     if e["missing"]:
         lines += ["", "Missing:"] + [f"  {m['ticker']}: {m['reason']}" for m in e["missing"]]
     lines += ["", f"Repairs applied to these members' embedded data ({len(e['corrections'])}):"]
