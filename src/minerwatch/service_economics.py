@@ -492,13 +492,32 @@ _UNIX0 = datetime(1970, 1, 1)
 def _current_difficulty(
     store: Store, epoch: int, tip: tuple[float, float | None] | None
 ) -> tuple[float | None, str | None]:
-    """The epoch's difficulty and where it came from: Electrum checkpoints, the tip's bitcoind header, another
-    bitcoind header of the epoch, or the mean of a day wholly in the epoch."""
-    known = _epoch_difficulties_sourced(store).get(epoch)
-    if known is not None and known[1] == "Electrum checkpoints":
-        return known
+    """The epoch's difficulty and where it came from, best first: its difficulty_epochs row from the Electrum
+    checkpoints, then from bitcoind's headers (or the tip's bitcoind header), then from mempool's retargets (or any
+    other source), else another bitcoind header of the epoch or the mean of a day wholly in the epoch."""
+    labels = {
+        "electrum": "Electrum checkpoints",
+        "bitcoind": "bitcoind block headers (difficulty_epochs)",
+        "mempool": "mempool's difficulty adjustments (difficulty_epochs)",
+    }
+    rank = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(labels))
+    row = store.query(
+        f"SELECT source_id, difficulty FROM difficulty_epochs WHERE epoch = ? "
+        f"ORDER BY CASE source_id {rank} ELSE {len(labels)} END, source_id LIMIT 1",
+        [epoch],
+    )
+    held = (
+        (float(row["difficulty"][0]), labels.get(row["source_id"][0], f"{row['source_id'][0]} (difficulty_epochs)"))
+        if row.height
+        else None
+    )
+    if held is not None and row["source_id"][0] in ("electrum", "bitcoind"):
+        return held
     if tip is not None and tip[1]:
         return float(tip[1]), "a bitcoind block header"
+    if held is not None:
+        return held
+    known = _epoch_difficulties_sourced(store).get(epoch)
     return known if known is not None else (None, None)
 
 

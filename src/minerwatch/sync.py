@@ -165,14 +165,109 @@ def write(
                 run.updated += res.updated
                 run.unchanged += res.unchanged
                 frames = {**frames, "network_daily": daily}
+            lo_h: Any = frames["blocks"]["height"].min()
+            hi_h: Any = frames["blocks"]["height"].max()
+            epochs = module.epochs(store, int(lo_h), int(hi_h))
+            if epochs.height:
+                res = store.upsert("difficulty_epochs", epochs.with_columns(pl.lit(now).alias("loaded_at")),
+                                   ["epoch", "source_id"])
+                run.inserted += res.inserted
+                run.updated += res.updated
+                run.unchanged += res.unchanged
+                frames = {**frames, "difficulty_epochs": epochs}
+        if module.SOURCE_ID == "yahoo" and "equity_prices_daily" in frames:
+            btc = btc_rows_from_yahoo(store, frames["equity_prices_daily"])
+            if btc.height:
+                res = store.upsert("btc_prices_daily", btc.with_columns(pl.lit(now).alias("loaded_at")),
+                                   ["date", "source_id"])
+                run.inserted += res.inserted
+                run.updated += res.updated
+                run.unchanged += res.unchanged
+                frames = {**frames, "btc_prices_daily": btc}
         run.first_date, run.last_date = _date_span(frames)
         run.conflicts = record_conflicts(store, module.SOURCE_ID, frames, now)
+        if "difficulty_epochs" in frames:
+            run.conflicts += record_epoch_conflicts(store, module.SOURCE_ID, frames["difficulty_epochs"], now)
         store.con.execute(
             "INSERT INTO sync_runs VALUES (?, ?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [uuid.uuid4().hex, module.SOURCE_ID, started_at, now, run.base_url, run.requests, run.cache_hits,
              run.retries, len(raws), run.inserted, run.updated, run.unchanged, run.first_date, run.last_date,
              items, run.message, ",".join(payload_shas if payload_shas is not None else [r.sha256 for r in raws])],
         )
+
+
+#: Relative tolerance between two sources' difficulty for the same epoch. Every source derives it from the same
+#: 256-bit target, so they agree to the last bits of a double (~1e-16) unless one of them is wrong.
+EPOCH_DIFFICULTY_TOLERANCE = 1e-9
+#: Priority of difficulty_epochs sources for the same epoch (checkpoints built from the chain, then your node,
+#: then mempool's published retargets); docs/live.md.
+EPOCH_SOURCE_PRIORITY = ("electrum", "bitcoind", "mempool")
+
+
+def record_epoch_conflicts(store: Store, source_id: str, frame: pl.DataFrame, now: Any) -> int:
+    """Compare the just-written epochs' difficulty with other sources' rows for the same epochs; upsert the
+    disagreements (date: the epoch's first day, item: 'epoch N'); clear ones a revision resolved."""
+    if frame.height == 0:
+        return 0
+    lo, hi = int(frame["epoch"].min()), int(frame["epoch"].max())  # type: ignore[arg-type]
+    diff = "abs(a.difficulty / b.difficulty - 1)"
+    day = (
+        "coalesce(a.first_date, b.first_date, (SELECT CAST(min(k.time) AS DATE) FROM blocks k "
+        "WHERE k.height BETWEEN a.first_height AND a.last_height), CAST(? AS DATE))"
+    )
+    # The epochs' old conflicts are cleared first (their date may have been filled in since).
+    store.con.execute(
+        "DELETE FROM conflicts WHERE table_name = 'difficulty_epochs' AND field = 'difficulty' AND source_a = ? "
+        "AND item IN (SELECT 'epoch ' || epoch FROM difficulty_epochs WHERE source_id = ? AND epoch BETWEEN ? AND ?)",
+        [source_id, source_id, lo, hi],
+    ).fetchall()
+    store.con.execute(
+        f"""
+        INSERT INTO conflicts
+        SELECT 'difficulty_epochs', {day}, 'epoch ' || a.epoch, 'difficulty', a.source_id, a.difficulty,
+               b.source_id, b.difficulty, {diff}, ?, 'relative', ?
+        FROM difficulty_epochs a JOIN difficulty_epochs b ON a.epoch = b.epoch
+        WHERE a.source_id = ? AND b.source_id <> a.source_id AND a.epoch BETWEEN ? AND ?
+          AND b.difficulty > 0 AND {diff} > ?
+        ON CONFLICT DO UPDATE SET value_a = excluded.value_a, value_b = excluded.value_b,
+            difference = excluded.difference, tolerance = excluded.tolerance, detected_at = excluded.detected_at
+        """,
+        [now, EPOCH_DIFFICULTY_TOLERANCE, now, source_id, lo, hi, EPOCH_DIFFICULTY_TOLERANCE],
+    ).fetchall()
+    return store._scalar(
+        "SELECT count(*) FROM conflicts WHERE table_name = 'difficulty_epochs' AND source_a = ? AND item IN "
+        "(SELECT 'epoch ' || epoch FROM difficulty_epochs WHERE source_id = ? AND epoch BETWEEN ? AND ?)",
+        [source_id, source_id, lo, hi],
+    )
+
+
+#: Yahoo's BTC-USD chart (`minerwatch sync yahoo --ticker BTC-USD`) lands in equity_prices_daily like any symbol;
+#: its complete UTC days are also written to btc_prices_daily (source 'yahoo') for intraday highs and lows.
+YAHOO_BTC_TICKER = "BTC-USD"
+YAHOO_BTC_VENUE = "Yahoo Finance BTC-USD"
+YAHOO_BTC_TIME_CONVENTION = "UTC day (Yahoo's crypto bars run 00:00-24:00 UTC); close = last price of the day"
+
+
+def btc_rows_from_yahoo(store: Store, equity: pl.DataFrame) -> pl.DataFrame:
+    """btc_prices_daily rows from Yahoo BTC-USD bars, leaving out the day still running when its payload was fetched
+    (a bar of an unfinished day has no final high, low or close). Runs inside the write (payloads are stored)."""
+    rows = equity.filter(pl.col("ticker") == YAHOO_BTC_TICKER)
+    if rows.height == 0:
+        return pl.DataFrame()
+    fetched = store.query(
+        "SELECT sha256 AS payload_sha256, CAST(fetched_at AS DATE) AS fetched_day FROM payloads WHERE sha256 IN ("
+        + ", ".join("?" for _ in set(rows["payload_sha256"].to_list())) + ")",
+        sorted(set(rows["payload_sha256"].to_list())),
+    )
+    return (
+        rows.join(fetched, on="payload_sha256", how="inner")
+        .filter((pl.col("date") < pl.col("fetched_day")) & pl.col("close_usd").is_not_null())
+        .select(
+            "date", pl.lit("yahoo").alias("source_id"), pl.lit(YAHOO_BTC_VENUE).alias("venue"),
+            pl.lit("USD").alias("quote_currency"), pl.lit(YAHOO_BTC_TIME_CONVENTION).alias("time_convention"),
+            "open_usd", "high_usd", "low_usd", "close_usd", "payload_sha256",
+        )
+    )
 
 
 def record_conflicts(store: Store, source_id: str, frames: dict[str, pl.DataFrame], now: Any) -> int:

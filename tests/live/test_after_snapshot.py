@@ -152,8 +152,10 @@ def run(db, *args: str) -> dict:
 
 def test_the_syncs_fill_january_2026(synced):
     db, last, results = synced
+    # mempool's two retargets carry the scenario's round difficulties, not the real ones of epochs 461 and 462
+    # (Electrum checkpoints): recorded as conflicts, the checkpoints still win.
     assert [(r.source_id, r.status, r.conflicts) for r in results] == [
-        ("mempool", "ok", 0), ("coingecko", "ok", 0), ("yahoo", "ok", 0)]
+        ("mempool", "ok", 2), ("coingecko", "ok", 0), ("yahoo", "ok", 0)]
     assert last == 930093  # Coin Metrics' last block on 2025-12-29
     with Store.open(db, read_only=True) as s:
         assert s.query(

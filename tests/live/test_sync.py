@@ -52,7 +52,8 @@ def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypa
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
     monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     [first] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
-    assert (first.status, first.requests, first.inserted, first.updated) == ("ok", 5, 3, 0)
+    # 1 network day, 2 closes, and the 2 epochs whose retargets the hashrate payload holds (931,392 and 933,408).
+    assert (first.status, first.requests, first.inserted, first.updated) == ("ok", 5, 5, 0)
     # Fresh store after the snapshot (ends 2025-12-29): bulk endpoints (the 1m window, and the narrower 1w and 3d
     # ones whose finer buckets give the latest days), the retargets, the whole price history once.
     assert server.paths() == [
@@ -74,12 +75,28 @@ def test_mempool_sync_then_incremental_rerun(server, recorded, db_path, monkeypa
         payload = s.query("SELECT uri, content FROM payloads WHERE sha256 = ?", [row["payload_sha256"]]).row(0)
         assert payload[0] == server.url + "/api/v1/mining/blocks/fees/1m#kind=fees"
         assert bytes(payload[1]) == recorded.bytes(FEES_3D)  # raw bytes kept for re-parsing
+        # Each retarget in the hashrate payload is its epoch's row: difficulty as published, the target derived
+        # from it (the compact target whose difficulty it is), first day from the retarget block's time.
+        epochs = s.query("SELECT epoch, first_height, last_height, target_hex, difficulty, first_date, last_date "
+                         "FROM difficulty_epochs WHERE source_id = 'mempool' ORDER BY epoch").rows()
+        # Round invented difficulties are no compact target's: the target is floor(0xFFFF x 2^208 / difficulty).
+        assert epochs == [
+            (462, 931_392, 933_407, f"{(0xFFFF << 208) // 140_000_000_000_000:064x}", 1.4e14, date(2025, 12, 30), None),
+            (463, 933_408, 935_423, f"{(0xFFFF << 208) // 150_000_000_000_000:064x}", 1.5e14, date(2026, 1, 11), None),
+        ]
+        assert epochs[0][3] == "0000000000000000000202b072775c71bc471797fa656f6a14a71519aa8c80ea"
+        # They disagree with the Electrum checkpoints' real epochs 462/463: recorded, dated by the epoch's first day.
+        assert s.query("SELECT date, item, source_a, value_a, source_b FROM conflicts "
+                       "WHERE table_name = 'difficulty_epochs' ORDER BY item").rows() == [
+            (date(2025, 12, 30), "epoch 462", "mempool", 1.4e14, "electrum"),
+            (date(2026, 1, 11), "epoch 463", "mempool", 1.5e14, "electrum"),
+        ]
     server.log.clear()
     [again] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False, sleep=lambda s: None)
     # Same-day rerun: the held day is fetched again (one-block 3d window, for revisions); its close was
     # fetched more than an hour after the midnight ending it, so it is final and not asked for again.
     assert server.paths() == ["/api/v1/mining/blocks/fees/3d", "/api/v1/mining/hashrate/1m"]
-    assert (again.status, again.inserted, again.updated, again.unchanged) == ("ok", 0, 0, 1)
+    assert (again.status, again.inserted, again.updated, again.unchanged) == ("ok", 0, 0, 3)  # the day, 2 epochs
     # The same bytes came back, so no new payload row (payloads are keyed by sha256); a second run row.
     assert counts(db_path, "mempool") == {"network": 1, "prices": 2, "payloads": 3, "runs": 2}
     server.log.clear()
@@ -109,8 +126,8 @@ def test_cli_sync_prints_counts(server, recorded, db_path, monkeypatch):
         "source": "mempool",
         "status": "ok",
         "requests": 6,  # today's date: fees/1y, 1m, 1w, 3d, hashrate/1y, the price history
-        "rows_inserted": 3,
-        "conflicts": 0,
+        "rows_inserted": 5,  # 1 day, 2 closes, 2 epochs
+        "conflicts": 2,  # the fixture's invented difficulties of epochs 462 and 463 vs the Electrum checkpoints
         "first_date": "2026-01-10",
         "last_date": "2026-01-11",
     }
@@ -241,7 +258,8 @@ def test_bitcoind_sync_over_json_rpc(server, recorded, db_path, monkeypatch):
     monkeypatch.setenv("MINERWATCH_BITCOIND_USER", "alice")
     monkeypatch.setenv("MINERWATCH_BITCOIND_PASSWORD", "s3cret")
     [res] = sync.sync(db_path, ["bitcoind"], today=date(2026, 1, 1), options={"from_height": 101}, cache=False)
-    assert (res.status, res.requests, res.inserted) == ("ok", 3, 3), res.message
+    # 3 blocks and their epoch (0): regtest's bits 207fffff disagree with mainnet's epoch 0 (Electrum: difficulty 1).
+    assert (res.status, res.requests, res.inserted, res.conflicts) == ("ok", 3, 4, 1), res.message
     assert server.log[0][2]["Authorization"] == "Basic " + base64.b64encode(b"alice:s3cret").decode()
     with Store.open(db_path, read_only=True) as s:
         assert s.query("SELECT height, fees_btc FROM blocks ORDER BY height").rows() == [
@@ -313,7 +331,7 @@ def test_sources_lists_live_and_snapshot_sources(server, recorded, db_path, monk
     assert list(rows)[:5] == ["mempool", "coingecko", "yahoo", "edgar", "bitcoind"]
     assert (rows["mempool"]["base_url"], rows["mempool"]["rows"], rows["mempool"]["last_sync_requests"]) == (
         server.url + "/api",
-        3,
+        5,
         5,
     )
     assert (
@@ -411,7 +429,7 @@ def test_reparse_replays_each_run_with_its_own_payloads(server, recorded, db_pat
     for _ in range(2):  # a bulk run, then an incremental one (same bytes: payloads shared between runs)
         sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=False)
     res = sync.reparse(db_path, "mempool")
-    assert (res.status, res.inserted, res.updated, res.unchanged) == ("ok", 0, 0, 3), res.message
+    assert (res.status, res.inserted, res.updated, res.unchanged) == ("ok", 0, 0, 5), res.message
     assert res.message == "re-parsed 3 stored payloads of 2 runs"
 
 
@@ -427,9 +445,10 @@ def test_network_disagreement_with_the_snapshot_is_recorded(server, recorded, db
     monkeypatch.setenv("MINERWATCH_MEMPOOL_URL", server.url + "/api")
     monkeypatch.setenv("MINERWATCH_MEMPOOL_MIN_INTERVAL", "0")
     [res] = sync.sync(db_path, ["mempool"], today=date(2025, 12, 30), cache=False)
-    assert (res.status, res.conflicts) == ("ok", 1), res.message
+    assert (res.status, res.conflicts) == ("ok", 3), res.message  # and the fixture's 2 invented epochs
     with Store.open(db_path, read_only=True) as s:
-        rows = s.query("SELECT date, field, source_a, value_a, source_b, value_b, difference FROM conflicts").rows()
+        rows = s.query("SELECT date, field, source_a, value_a, source_b, value_b, difference FROM conflicts "
+                       "WHERE table_name = 'network_daily'").rows()
     assert rows == [(date(2025, 12, 28), "block_count", "mempool", 150.0, "coinmetrics", 155.0, 5.0)]
 
 
@@ -444,7 +463,7 @@ def test_cli_sync_table_exact(server, recorded, db_path, monkeypatch):
         "  first_date   last_date\n"
         "-------  ------  --------  ----------  -------  -------------  ------------  --------------  ---------"
         "  ----------  ----------\n"
-        "mempool      ok         6           0        0              3             0               0          0"
+        "mempool      ok         6           0        0              5             0               0          2"
         "  2026-01-10  2026-01-11\n"
         "total requests: 6\n"
     )
@@ -467,7 +486,7 @@ def test_a_rerun_after_a_failure_takes_what_already_arrived_from_the_disk_cache(
     server.routes["/api/v1/historical-price"] = [server.Reply(200, recorded.bytes(PRICES))]
     server.log.clear()
     [ok] = sync.sync(db_path, ["mempool"], today=date(2026, 1, 12), cache=cache, sleep=waits.append)
-    assert (ok.status, ok.requests, ok.cache_hits, ok.inserted) == ("ok", 1, 4, 3)
+    assert (ok.status, ok.requests, ok.cache_hits, ok.inserted) == ("ok", 1, 4, 5)
     assert server.paths() == ["/api/v1/historical-price?currency=USD"]
 
 

@@ -3,7 +3,8 @@
 Calls (batched JSON-RPC, so a day of blocks costs three HTTP requests, not 300):
 `getblockchaininfo` (tip), `getblockstats <height> [fields]` for each height, `getblockheader <hash>`
 for bits and difficulty. Rows go to `blocks` keyed by (height, source_id); complete UTC days are
-rolled up into network_daily with source 'bitcoind' (by block header time, as Coin Metrics does).
+rolled up into network_daily with source 'bitcoind' (by block header time, as Coin Metrics does), and each
+epoch the blocks touch gets its difficulty_epochs row (target and difficulty from the header bits).
 
 Auth: `[sources.bitcoind] cookie = "~/.bitcoin/.cookie"` (or MINERWATCH_BITCOIND_COOKIE), else
 `user`/`password` (MINERWATCH_BITCOIND_USER / _PASSWORD). URL default http://127.0.0.1:8332.
@@ -21,7 +22,7 @@ import polars as pl
 from minerwatch.config import setting
 from minerwatch.errors import InputError, SourceError
 from minerwatch.http import Client, Raw
-from minerwatch.metrics.network import difficulty_from_bits
+from minerwatch.metrics.network import difficulty_from_bits, target_from_bits
 from minerwatch.sources.registry import NUMBER, field
 
 SOURCE_ID = "bitcoind"
@@ -29,7 +30,8 @@ KIND = "rpc"
 DESCRIPTION = "Bitcoin Core JSON-RPC (your node): exact per-block subsidy, fees, time, bits/difficulty"
 DEFAULT_URL = "http://127.0.0.1:8332"
 LICENCE = "your own node's data"
-KEYS = {"blocks": ["height", "source_id"]}
+KEYS = {"blocks": ["height", "source_id"], "difficulty_epochs": ["epoch", "source_id"]}
+RETARGET_BLOCKS = 2016
 REORG_OVERLAP_BLOCKS = 6
 BATCH = 500
 STATS_FIELDS = ["height", "time", "mediantime", "subsidy", "totalfee", "blockhash"]
@@ -203,6 +205,42 @@ def rollup(store: Any, since: date) -> pl.DataFrame:
     return store.query(ROLLUP_SQL, [since])
 
 
+#: Per epoch touched by the held blocks: the bits they share (an epoch whose held blocks disagree on bits, as
+#: testnet's minimum-difficulty blocks do, is left out), and the first/last block's day and hash when held.
+EPOCHS_SQL = """
+SELECT CAST(height // 2016 AS INTEGER) AS epoch, count(DISTINCT bits) AS n_bits, arg_max(bits, height) AS bits,
+       max(CASE WHEN height % 2016 = 0 THEN CAST(time AS DATE) END) AS first_date,
+       max(CASE WHEN height % 2016 = 2015 THEN CAST(time AS DATE) END) AS last_date,
+       max(CASE WHEN height % 2016 = 2015 THEN block_hash END) AS last_block_hash,
+       arg_max(payload_sha256, height) AS payload_sha256
+FROM blocks WHERE source_id = 'bitcoind' AND bits IS NOT NULL AND height // 2016 BETWEEN ? AND ?
+GROUP BY 1 ORDER BY 1
+"""
+
+
+def epochs(store: Any, first_height: int, last_height: int) -> pl.DataFrame:
+    """difficulty_epochs rows (exact target from bits) for the epochs of heights first..last (run inside the write)."""
+    held = store.query(EPOCHS_SQL, [first_height // RETARGET_BLOCKS, last_height // RETARGET_BLOCKS])
+    rows = []
+    for r in held.iter_rows(named=True):
+        if r["n_bits"] != 1:
+            continue
+        bits = int(r["bits"], 16)
+        e = int(r["epoch"])
+        rows.append({
+            "epoch": e, "source_id": SOURCE_ID, "first_height": e * RETARGET_BLOCKS,
+            "last_height": (e + 1) * RETARGET_BLOCKS - 1, "last_block_hash": r["last_block_hash"],
+            "target_hex": f"{target_from_bits(bits):064x}", "difficulty": difficulty_from_bits(bits),
+            "first_date": r["first_date"], "last_date": r["last_date"], "payload_sha256": r["payload_sha256"],
+        })
+    return pl.DataFrame(rows, schema=EPOCH_SCHEMA)
+
+
+EPOCH_SCHEMA: dict[str, Any] = {
+    "epoch": pl.Int32, "source_id": pl.Utf8, "first_height": pl.Int32, "last_height": pl.Int32,
+    "last_block_hash": pl.Utf8, "target_hex": pl.Utf8, "difficulty": pl.Float64, "first_date": pl.Date,
+    "last_date": pl.Date, "payload_sha256": pl.Utf8,
+}
 BLOCK_SCHEMA: dict[str, Any] = {
     "height": pl.Int32, "block_hash": pl.Utf8, "time": pl.Datetime("us"), "median_time": pl.Datetime("us"),
     "subsidy_btc": pl.Float64, "fees_btc": pl.Float64, "source_id": pl.Utf8, "bits": pl.Utf8,

@@ -8,7 +8,8 @@ Endpoints (see docs/live.md for what each daily field comes from):
   exact for one-block buckets and within a block or two per day for wider ones; fees = sum of mean
   fee x estimated blocks per bucket; subsidy = exact schedule over the day's heights.
 - `/v1/mining/hashrate/{interval}`: daily published hashrate and the difficulty adjustments (height,
-  difficulty), from which each day's mean difficulty over its blocks is computed.
+  difficulty), from which each day's mean difficulty over its blocks is computed; each retarget also gives its
+  epoch's row in difficulty_epochs (difficulty as published, target derived from it, first day by block time).
 - `/v1/historical-price?currency=USD[&timestamp=T]`: the daily USD close (price at 00:00 UTC ending the day).
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from minerwatch.http import Client, Raw
-from minerwatch.metrics.network import subsidy_btc_for_heights
+from minerwatch.metrics.network import MAX_TARGET, difficulty_from_target, subsidy_btc_for_heights
 from minerwatch.sources.registry import NUMBER, field
 
 SOURCE_ID = "mempool"
@@ -30,7 +31,11 @@ KIND = "rest"
 DESCRIPTION = "mempool.space REST API: per-block fees, difficulty adjustments, published hashrate, BTC/USD"
 DEFAULT_URL = "https://mempool.space/api"
 LICENCE = "mempool.space data; API terms at https://mempool.space/terms-of-service (code AGPL-3.0)"
-KEYS = {"network_daily": ["date", "source_id"], "btc_prices_daily": ["date", "source_id"]}
+KEYS = {
+    "network_daily": ["date", "source_id"],
+    "btc_prices_daily": ["date", "source_id"],
+    "difficulty_epochs": ["epoch", "source_id"],
+}
 
 #: Intervals the mining endpoints accept, with the days each covers ('all' = everything).
 INTERVALS: list[tuple[str, int]] = [
@@ -218,6 +223,76 @@ def parse_adjustments(data: Any, where: str) -> list[tuple[int, float]]:
     return sorted(set(out))
 
 
+def parse_retargets(data: Any, where: str) -> list[tuple[int, int | None, float]]:
+    """(height, block time in unix seconds or None, difficulty) of each retarget, sorted by height.
+
+    Accepts the hashrate endpoint's `{time, height, difficulty, adjustment}` items (older releases:
+    `timestamp`) and the difficulty-adjustments endpoint's `[time, height, difficulty, ratio]` arrays.
+    mempool averages the items per UTC day; a row whose height is not a multiple of 2016 (two retargets
+    averaged together, or the genesis row) is not a retarget and is left out.
+    """
+    out: dict[int, tuple[int, int | None, float]] = {}
+    for i, item in enumerate(data):
+        w = f"{where} item {i}"
+        if isinstance(item, list):
+            t: Any = field(item, 0, SOURCE_ID, w, NUMBER)
+            h, d = field(item, 1, SOURCE_ID, w, NUMBER), field(item, 2, SOURCE_ID, w, NUMBER)
+        else:
+            t = item.get("time", item.get("timestamp")) if isinstance(item, dict) else None
+            h = field(item, "height", SOURCE_ID, w, NUMBER)
+            d = field(item, "difficulty", SOURCE_ID, w, NUMBER)
+        height = int(h)
+        if height <= 0 or height % RETARGET_BLOCKS or d <= 0:
+            continue
+        out[height] = (height, int(t) if isinstance(t, int | float) else None, float(d))
+    return [out[h] for h in sorted(out)]
+
+
+def compact_bits(target: int) -> int:
+    """The compact `nBits` encoding of a target (exact only for targets it can represent)."""
+    size = (target.bit_length() + 7) // 8
+    mantissa = target >> (8 * (size - 3)) if size > 3 else target << (8 * (3 - size))
+    if mantissa & 0x00800000:
+        mantissa >>= 8
+        size += 1
+    return (size << 24) | mantissa
+
+
+def target_from_difficulty(difficulty: float) -> int:
+    """The target whose difficulty is `difficulty`: floor(0xFFFF x 2^208 / difficulty), snapped to the nearest
+    compact (nBits) target when that target's difficulty is exactly `difficulty` (real targets are compact, so a
+    difficulty printed from one gives its exact target back)."""
+    from fractions import Fraction
+
+    from minerwatch.metrics.network import target_from_bits
+
+    if difficulty <= 0:
+        raise ValueError(f"difficulty must be positive, got {difficulty!r}")
+    raw = int(Fraction(MAX_TARGET) / Fraction(difficulty))
+    size = (raw.bit_length() + 7) // 8
+    for shift in (8 * max(size - 3, 0), 8 * max(size - 2, 0)):
+        unit = 1 << shift
+        for m in {raw // unit, raw // unit + 1}:
+            cand = m * unit
+            if cand > 0 and target_from_bits(compact_bits(cand)) == cand and difficulty_from_target(cand) == difficulty:
+                return cand
+    return raw
+
+
+def epoch_rows(retargets: list[tuple[int, int | None, float]], payload_sha256: str) -> list[dict[str, Any]]:
+    """difficulty_epochs rows from retargets: each epoch's first height, difficulty, derived target, first day."""
+    return [
+        {
+            "epoch": h // RETARGET_BLOCKS, "source_id": SOURCE_ID, "first_height": h,
+            "last_height": h + RETARGET_BLOCKS - 1, "last_block_hash": None,
+            "target_hex": f"{target_from_difficulty(d):064x}", "difficulty": d,
+            "first_date": _utc_day(t) if t is not None else None, "last_date": None,
+            "payload_sha256": payload_sha256,
+        }
+        for h, t, d in retargets
+    ]
+
+
 def mean_difficulty(adjustments: list[tuple[int, float]], first: int, last: int) -> float | None:
     """Mean difficulty over blocks first..last from the adjustments (None if none precedes `first`)."""
     heights = [h for h, _ in adjustments]
@@ -313,7 +388,11 @@ def parse(raws: list[Raw]) -> dict[str, pl.DataFrame]:
             raw_h = hashrate[0]
             hw = f"hashrate payload {raw_h.uri.split('#')[0]}"
             hdata = raw_h.json(SOURCE_ID)
-            adjustments = parse_adjustments(field(hdata, "difficulty", SOURCE_ID, hw, list), hw)
+            retargets = field(hdata, "difficulty", SOURCE_ID, hw, list)
+            adjustments = parse_adjustments(retargets, hw)
+            epochs = epoch_rows(parse_retargets(retargets, hw), raw_h.sha256)
+            if epochs:
+                out["difficulty_epochs"] = pl.DataFrame(epochs, schema=EPOCH_SCHEMA)
             for i, item in enumerate(field(hdata, "hashrates", SOURCE_ID, hw, list)):
                 w = f"{hw} hashrates item {i}"
                 ts = field(item, "timestamp", SOURCE_ID, w, NUMBER)
@@ -363,6 +442,11 @@ NETWORK_SCHEMA: dict[str, Any] = {
     "date": pl.Date, "source_id": pl.Utf8, "block_count": pl.Int32, "first_height": pl.Int32,
     "last_height": pl.Int32, "difficulty": pl.Float64, "hashrate_ehs_published": pl.Float64,
     "subsidy_btc": pl.Float64, "fees_btc": pl.Float64, "payload_sha256": pl.Utf8,
+}
+EPOCH_SCHEMA: dict[str, Any] = {
+    "epoch": pl.Int32, "source_id": pl.Utf8, "first_height": pl.Int32, "last_height": pl.Int32,
+    "last_block_hash": pl.Utf8, "target_hex": pl.Utf8, "difficulty": pl.Float64, "first_date": pl.Date,
+    "last_date": pl.Date, "payload_sha256": pl.Utf8,
 }
 PRICE_SCHEMA: dict[str, Any] = {
     "date": pl.Date, "source_id": pl.Utf8, "venue": pl.Utf8, "quote_currency": pl.Utf8,
