@@ -603,6 +603,7 @@ def basket_scan(
                     "share_count_change_pct": None if factor is None else 100.0 * (factor - 1.0),
                     "start_shares_as_of": a0,
                     "end_shares_as_of": a1,
+                    "start_shares_age_days": None if a0 is None else (start - a0).days,
                     "reference_price_change_pct": ref_pct,
                     "reference_source": ref_src,
                     "flags": flags,
