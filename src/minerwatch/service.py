@@ -274,6 +274,30 @@ def btc_month(store: Store, month: str) -> dict:
     else:
         lh = "low/high from daily closes (no intraday data for every day of the month)"
     basis = f"closes: {', '.join(venues)} (UTC days); {lh}; ATH drawdown is close-to-close"
+    # The intraday ATH from highs and closes is only as good as the highs held. A source's published all-time
+    # high (btc_ath_reported) reached on or before the month end is a price BTC did trade at by then: it wins when
+    # higher. One reached after the month end is never used (it says nothing of the highs before it).
+    ath_usd, ath_date = stats["ath_intraday_usd"], stats["ath_intraday_date"]
+    reported = store.query(
+        "SELECT source_id, ath_usd, CAST(ath_at AS DATE) AS ath_date, as_of_date FROM btc_ath_reported "
+        "WHERE ath_at IS NOT NULL AND CAST(ath_at AS DATE) <= ? "
+        "ORDER BY ath_usd DESC, ath_date, as_of_date DESC, source_id LIMIT 1",
+        [last],
+    )
+    last_high: date | None = ohlc["date"].to_list()[-1] if ohlc.height else None  # rows are in date order
+    if reported.height and float(reported["ath_usd"][0]) > ath_usd:
+        ath_usd, ath_date = float(reported["ath_usd"][0]), reported["ath_date"][0]
+        name = {"coingecko": "CoinGecko"}.get(reported["source_id"][0], reported["source_id"][0])
+        basis += (
+            f"; intraday ATH as published by {name} (read {reported['as_of_date'][0]}), above every high and "
+            f"close held"
+        )
+    elif last_high is None or ath_date > last_high:
+        basis += (
+            "; intraday ATH is a daily close (no intraday high held"
+            + (f" after {last_high}" if last_high is not None else "")
+            + ", no higher published ATH)"
+        )
     return {
         "month": month,
         "open_usd": _r(stats["open_usd"], 2),
@@ -286,8 +310,8 @@ def btc_month(store: Store, month: str) -> dict:
         "high_date": stats["high_date"],
         "ath_close_usd": _r(stats["ath_close_usd"], 2),
         "ath_close_date": stats["ath_close_date"],
-        "ath_intraday_usd": _r(stats["ath_intraday_usd"], 2),
-        "ath_intraday_date": stats["ath_intraday_date"],
+        "ath_intraday_usd": _r(ath_usd, 2),
+        "ath_intraday_date": ath_date,
         "drawdown_from_ath_pct": _r(stats["drawdown_from_ath_pct"], 2),
         "volatility_annualised_pct": _r(stats["volatility_annualised_pct"], 2),
         "price_basis": basis,
