@@ -5,11 +5,12 @@ Run from the repo root:  .venv/bin/python scripts/scan_basket.py [--from 2021-01
 
 For every basket ticker (membership dates ignored) and every month, it compares the holder's share-
 price change (nominal closes x the split / ADS ratios in the window) with the market-cap change
-(which adds the share-count change), and the price change with the one the back-adjusted feeds
-(dsturdy, dieperdev, spooky: their close ratio is the holder's return) give on the same two days.
-It prints the rows that need a look (`minerwatch.service_basket.basket_scan` flags: price_move,
-share_count, feed_gap, no_shares). tests/basket/test_basket_scan.py holds the verdict on each
-flagged row of the embedded data; docs/basket.md summarises them. Reads only the store.
+(which adds the share-count change), the price change with the one the back-adjusted feeds
+(dsturdy, dieperdev, spooky: their close ratio is the holder's return) give on the same two days,
+and the market-cap change with the one NASDAQ's published screener caps give. It prints the rows
+that need a look (`minerwatch.service_basket.basket_scan` flags: price_move, share_count, feed_gap,
+vs_nasdaq, no_shares). tests/basket/test_basket_scan.py holds the verdict on each flagged row of
+the embedded data; docs/basket.md summarises them. Reads only the store.
 """
 
 from __future__ import annotations
@@ -45,14 +46,17 @@ def main() -> None:
         pl.DataFrame(rows).with_columns(pl.col("flags").list.join(",")).write_csv(args.csv)
     shown = rows if args.all else [r for r in rows if r["flags"]]
     print(f"{len(rows)} ticker-months scanned, {sum(1 for r in rows if r['flags'])} flagged")
-    head = f"{'ticker':6} {'month':7} {'price%':>8} {'cap%':>8} {'shares%':>9} {'ref%':>8} {'ref':9} {'age':>5}  flags"
+    head = (
+        f"{'ticker':6} {'month':7} {'price%':>8} {'cap%':>8} {'shares%':>9} {'ref%':>8} {'ref':9} {'age':>5} "
+        f"{'nasdaq%':>8}  flags"
+    )
     print(head)
     for r in shown:
         age = "" if r["start_shares_age_days"] is None else str(r["start_shares_age_days"])
         print(
             f"{r['ticker']:6} {r['month']:7} {_fmt(r['price_change_pct']):>8} {_fmt(r['market_cap_change_pct']):>8} "
             f"{_fmt(r['share_count_change_pct']):>9} {_fmt(r['reference_price_change_pct']):>8} "
-            f"{r['reference_source'] or '-':9} {age:>5}"
+            f"{r['reference_source'] or '-':9} {age:>5} {_fmt(r['nasdaq_market_cap_change_pct']):>8}"
             f"  {','.join(r['flags'])}"
         )
 

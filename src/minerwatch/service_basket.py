@@ -511,6 +511,8 @@ SCAN_PRICE_MOVE_PCT = 60.0
 SCAN_SHARE_FACTOR = 1.2
 #: ...and our price return differing from the reference feed's by more than this many points.
 SCAN_FEED_GAP_PP = 2.0
+#: ...and our market-cap change differing from the one NASDAQ's own screener caps give by more than this.
+SCAN_VS_NASDAQ_PP = 10.0
 
 
 def _month_ends(px: pl.DataFrame, first_month: str, last_month: str) -> list[tuple[str, date, date]]:
@@ -542,7 +544,9 @@ def basket_scan(
     ticker without a close at both ends. `flags` lists why a row needs review: `price_move` (|price
     change| > SCAN_PRICE_MOVE_PCT), `share_count` (count in end units x > SCAN_SHARE_FACTOR or <
     1/SCAN_SHARE_FACTOR: market cap and price then part ways), `feed_gap` (our holder's return and the
-    first reference feed's differ by > SCAN_FEED_GAP_PP points), `no_shares` (no fact at an end).
+    first reference feed's differ by > SCAN_FEED_GAP_PP points), `vs_nasdaq` (our market-cap change
+    and the one of NASDAQ's published screener caps on the same days differ by > SCAN_VS_NASDAQ_PP
+    points: our count is not NASDAQ's at an end), `no_shares` (no fact at an end).
     """
     basket = _load_basket(store, basket_path)
     tickers = basket.tickers()
@@ -559,19 +563,28 @@ def basket_scan(
     )
     ref_close = {(t, d, s): c for t, d, s, c in ref.select("ticker", "date", "source_id", "close_usd").iter_rows()}
     close = {(t, d): c for t, d, c in px.select("ticker", "date", "close_usd").iter_rows()}
+    published = store.query(
+        "SELECT ticker, date, market_cap_usd FROM equity_market_caps_reported WHERE source_id = 'nasdaq_screener' "
+        "AND list_contains(?, ticker) AND date BETWEEN ? AND ? AND market_cap_usd > 0",
+        [tickers, m0 - timedelta(days=40), m1],
+    )
+    nasdaq_cap = {(t, d): c for t, d, c in published.iter_rows()}
     days = sorted({d for _, a, b in periods for d in (a, b)})
     rows = []
     for m in basket.members:
         acts = actions.get(m.ticker, [])
         sh = bk.shares_asof(_member_shares(facts, m), days, acts, _priority_for(m))
-        on = {d: (n, a) for d, n, a in sh.select("date", "shares_outstanding", "as_of_date").iter_rows()}
+        on = {
+            d: (n, a, s)
+            for d, n, a, s in sh.select("date", "shares_outstanding", "as_of_date", "source_id").iter_rows()
+        }
         for month, start, end in periods:
             c0, c1 = close.get((m.ticker, start)), close.get((m.ticker, end))
             if c0 is None or c1 is None:
                 continue
             ratio = bk.split_factor(acts, start, end)
             price = bk.price_return_pct(c0, c1, ratio)
-            (n0, a0), (n1, a1) = on[start], on[end]
+            (n0, a0, src0), (n1, a1, src1) = on[start], on[end]
             factor = None if n0 is None or n1 is None else n1 / (n0 * ratio)
             cap = None if factor is None else bk.change_pct(c0 * n0, c1 * n1)
             ref_pct, ref_src = None, None
@@ -580,6 +593,8 @@ def basket_scan(
                 if r0 is not None and r1 is not None:
                     ref_pct, ref_src = bk.price_return_pct(r0, r1), src
                     break
+            q0, q1 = nasdaq_cap.get((m.ticker, start)), nasdaq_cap.get((m.ticker, end))
+            nasdaq_pct = None if q0 is None or q1 is None else bk.change_pct(q0, q1)
             flags = []
             if abs(price) > SCAN_PRICE_MOVE_PCT:
                 flags.append("price_move")
@@ -589,6 +604,8 @@ def basket_scan(
                 flags.append("share_count")
             if ref_pct is not None and abs(price - ref_pct) > SCAN_FEED_GAP_PP:
                 flags.append("feed_gap")
+            if cap is not None and nasdaq_pct is not None and abs(cap - nasdaq_pct) > SCAN_VS_NASDAQ_PP:
+                flags.append("vs_nasdaq")
             rows.append(
                 {
                     "ticker": m.ticker,
@@ -604,6 +621,9 @@ def basket_scan(
                     "start_shares_as_of": a0,
                     "end_shares_as_of": a1,
                     "start_shares_age_days": None if a0 is None else (start - a0).days,
+                    "start_shares_source": src0,
+                    "end_shares_source": src1,
+                    "nasdaq_market_cap_change_pct": nasdaq_pct,
                     "reference_price_change_pct": ref_pct,
                     "reference_source": ref_src,
                     "flags": flags,
