@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -93,3 +94,10 @@ def test_epoch_conflict_without_any_first_day_is_dated_by_the_held_blocks(store:
         store.upsert("difficulty_epochs", fixed.with_columns(pl.lit(now).alias("loaded_at")), ["epoch", "source_id"])
         assert sync.record_epoch_conflicts(store, "bitcoind", fixed, now) == 0
     assert store.count("conflicts") == 0
+
+
+def test_target_from_difficulty_tolerates_a_printer_a_few_ulps_off() -> None:
+    bits = 0x17021000
+    d = nw.difficulty_from_bits(bits)
+    for off in (math.nextafter(d, 0), math.nextafter(math.nextafter(d, 1e30), 1e30)):
+        assert mempool.target_from_difficulty(off) == nw.target_from_bits(bits)

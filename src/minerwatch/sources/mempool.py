@@ -260,7 +260,7 @@ def compact_bits(target: int) -> int:
 
 def target_from_difficulty(difficulty: float) -> int:
     """The target whose difficulty is `difficulty`: floor(0xFFFF x 2^208 / difficulty), snapped to the nearest
-    compact (nBits) target when that target's difficulty is exactly `difficulty` (real targets are compact, so a
+    compact (nBits) target when that target's difficulty is `difficulty` to 1e-12 (real targets are compact, so a
     difficulty printed from one gives its exact target back)."""
     from fractions import Fraction
 
@@ -274,7 +274,11 @@ def target_from_difficulty(difficulty: float) -> int:
         unit = 1 << shift
         for m in {raw // unit, raw // unit + 1}:
             cand = m * unit
-            if cand > 0 and target_from_bits(compact_bits(cand)) == cand and difficulty_from_target(cand) == difficulty:
+            # Compact targets lie at least 2^-23 apart (relative): one within 1e-12 is the target the difficulty
+            # was printed from (a printer rounding differently from Python's exact division still lands on it).
+            if cand > 0 and target_from_bits(compact_bits(cand)) == cand and (
+                abs(difficulty_from_target(cand) / difficulty - 1) < 1e-12
+            ):
                 return cand
     return raw
 
