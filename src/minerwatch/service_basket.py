@@ -529,8 +529,9 @@ def _month_ends(px: pl.DataFrame, first_month: str, last_month: str) -> list[tup
         days = win.group_by("date").agg(pl.col("ticker").n_unique().alias("n")).filter(pl.col("n") * 2 >= active)
         before = days.filter(pl.col("date") < m0)["date"]
         inside = days.filter(pl.col("date") >= m0)["date"]
-        if before.len() and inside.len():
-            out.append((month, before.max(), inside.max()))
+        a, b = (before.max(), inside.max()) if before.len() and inside.len() else (None, None)
+        if isinstance(a, date) and isinstance(b, date):
+            out.append((month, a, b))
         m = m1 + timedelta(days=1)
     return out
 
