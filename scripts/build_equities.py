@@ -30,7 +30,10 @@ Decisions (per member, documented in docs/basket.md):
           CLSK "issued" counts (incl. treasury shares) are dropped; screener share-count jumps
           that revert (stale pre-split counts after GREE/SDIG/HIVE reverse splits, one-day
           glitches) are dropped, except ARBK's flips to the ordinary-share count, which are
-          converted to ADSs (10 ordinary shares per ADS) when they carry a new count.
+          converted to ADSs (10 ordinary shares per ADS) when they carry a new count; a pre-split
+          count shown within POST_SPLIT_DAYS after a split is converted with the split ratio (SDIG
+          2023-05-26); the cancelled old equity's count shown after a relisting is replaced by the
+          new equity's first count, dated from the relisting day (CORZ 2024-01-24, RELISTED).
 """
 
 from __future__ import annotations
