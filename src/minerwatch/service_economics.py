@@ -497,8 +497,8 @@ def _current_difficulty(
     other source), else another bitcoind header of the epoch or the mean of a day wholly in the epoch."""
     labels = {
         "electrum": "Electrum checkpoints",
-        "bitcoind": "bitcoind block headers (difficulty_epochs)",
-        "mempool": "mempool's difficulty adjustments (difficulty_epochs)",
+        "bitcoind": "bitcoind's header bits for the epoch",
+        "mempool": "mempool's retargets",
     }
     rank = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(labels))
     row = store.query(
@@ -507,7 +507,7 @@ def _current_difficulty(
         [epoch],
     )
     held = (
-        (float(row["difficulty"][0]), labels.get(row["source_id"][0], f"{row['source_id'][0]} (difficulty_epochs)"))
+        (float(row["difficulty"][0]), labels.get(row["source_id"][0], f"difficulty_epochs ({row['source_id'][0]})"))
         if row.height
         else None
     )

@@ -8,9 +8,11 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from minerwatch import service_economics as se
 from minerwatch import sync
+from minerwatch.cli import app
 from minerwatch.http import Raw
 from minerwatch.sources import bitcoind
 from minerwatch.store import Store
@@ -73,11 +75,16 @@ def test_mempool_epoch_rows_feed_the_forecast_and_the_backtest(store: Store, db_
             s.con.execute("DELETE FROM difficulty_epochs WHERE source_id = 'electrum' AND epoch >= 462").fetchall()
         f = se.difficulty_forecast(s)
         assert (f["current_difficulty"], f["difficulty_source"]) == (
-            D_NEW, "mempool's difficulty adjustments (difficulty_epochs)")
+            D_NEW, "mempool's retargets")
         # The backtest scores epoch 461 against mempool's epoch 462 row.
         rows = se.epoch_rows(s, since=date(2026, 1, 1))
         assert rows["epoch"].to_list() == [461]
         assert rows["actual_pct"][0] == pytest.approx(100 * (D_NEW / D_461 - 1), rel=1e-12)
+    res = CliRunner().invoke(app, ["difficulty", "forecast", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    expected = D_NEW * 2016 / 2015  # 144 blocks a day at 600 s: only the 2015-interval rule moves it
+    assert (f"Difficulty                 150,000,000,000,000 -> {expected:,.0f} (current from mempool's retargets)"
+            in res.stdout.splitlines())
 
 
 def test_bitcoind_epoch_rows_come_before_mempool(store: Store, db_path: Path, monkeypatch) -> None:
@@ -105,7 +112,7 @@ def test_bitcoind_epoch_rows_come_before_mempool(store: Store, db_path: Path, mo
         # bitcoind's bits and mempool's D_NEW disagree: recorded against the epoch's first day.
         assert s.query("SELECT date, item, source_a, source_b FROM conflicts WHERE table_name = 'difficulty_epochs' "
                        "AND source_a = 'bitcoind'").rows() == [(date(2026, 1, 8), "epoch 462", "bitcoind", "mempool")]
-        assert se._current_difficulty(s, 462, None) == (d, "bitcoind block headers (difficulty_epochs)")
+        assert se._current_difficulty(s, 462, None) == (d, "bitcoind's header bits for the epoch")
         # Writing the same blocks again changes nothing (keyed upserts).
         again = sync.SourceResult("bitcoind", "ok")
         sync.write(s, bitcoind, [raw], {"blocks": frame}, run=again, started_at=datetime(2026, 1, 8, 3), items=None)
