@@ -724,7 +724,7 @@ def main() -> None:
     shares = (
         pl.concat([sec_shares, scr_shares], how="vertical_relaxed")
         .with_columns(pl.col("filed_date").cast(pl.Date))
-        .sort("ticker", "as_of_date", "source_id")
+        .sort("ticker", "as_of_date", "source_id", "share_class", "concept", "shares_outstanding")
     )
     caps = build_market_caps(inp)
     corr = (
