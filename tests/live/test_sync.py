@@ -504,3 +504,21 @@ def test_bad_sync_options_are_refused_before_any_request(db_path, refused_url, m
     res = CliRunner().invoke(app, ["sync", *args, "--quiet", "--no-cache", "--db", str(db_path)])
     assert res.exit_code == 2 and res.stderr.startswith(message), res.output
     assert "cannot connect" not in res.stderr
+
+
+def test_cli_sync_yahoo_btc_usd_writes_btc_days(server, recorded, db_path, monkeypatch):
+    rec = "yahoo/yahoo__v8_finance_chart_BTC-USD_1d_2020-01-01_2020-01-03__node-yahoo-finance2.json"
+    server.routes["/v8/finance/chart/BTC-USD"] = [server.Reply(200, recorded.bytes(rec))]
+    monkeypatch.setenv("MINERWATCH_YAHOO_URL", server.url)
+    monkeypatch.setenv("MINERWATCH_YAHOO_MIN_INTERVAL", "0")
+    res = CliRunner().invoke(app, ["sync", "--source", "yahoo", "--ticker", "BTC-USD", "--no-cache", "--db",
+                                   str(db_path), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    [row] = json.loads(res.stdout)
+    # 3 bars as a symbol (equity_prices_daily, where the next sync resumes from) and as 3 BTC days.
+    assert (row["status"], row["requests"], row["rows_inserted"], row["conflicts"]) == ("ok", 1, 6, 0)
+    assert server.paths()[0].startswith("/v8/finance/chart/BTC-USD?")
+    with Store.open(db_path, read_only=True) as s:
+        assert s.query("SELECT date, venue, quote_currency, high_usd, close_usd FROM btc_prices_daily "
+                       "WHERE source_id = 'yahoo' ORDER BY date").rows()[2] == (
+            date(2020, 1, 3), "Yahoo Finance BTC-USD", "USD", 7413.71533203125, 7344.88427734375)
