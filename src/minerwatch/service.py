@@ -283,7 +283,9 @@ def btc_month(store: Store, month: str) -> dict:
         "WHERE ath_at IS NOT NULL AND CAST(ath_at AS DATE) <= ? "
         "ORDER BY ath_usd DESC, ath_date, as_of_date DESC, source_id LIMIT 1",
         [last],
-    )
+    ) if store._scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'btc_ath_reported'"
+    ) else pl.DataFrame()  # a store from before the live tables (opened read-only, not migrated)
     last_high: date | None = ohlc["date"].to_list()[-1] if ohlc.height else None  # rows are in date order
     if reported.height and float(reported["ath_usd"][0]) > ath_usd:
         ath_usd, ath_date = float(reported["ath_usd"][0]), reported["ath_date"][0]

@@ -144,3 +144,11 @@ def test_yahoo_btc_usd_recording_is_stored_as_btc_days(store: Store):
     assert run.conflicts == 0
     # Binance stays the first intraday source where it has the day.
     assert service.btc_ohlc(store, date(2020, 1, 1), date(2020, 1, 3))["source_id"].to_list() == ["binance"] * 3
+
+
+def test_btc_on_a_store_without_the_live_tables(store: Store):
+    # A store written before migration 003, opened read-only (not migrated): no published ATHs to consult.
+    before = service.btc_month(store, "2025-02")
+    with store.transaction():
+        store.con.execute("DROP TABLE btc_ath_reported").fetchall()
+    assert service.btc_month(store, "2025-02") == before
