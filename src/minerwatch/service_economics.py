@@ -431,6 +431,14 @@ def _clock(store: Store, until: date | None = None) -> df.BlockClock:
     return df.BlockClock(net["date"].to_list(), net["first_height"].to_list(), net["block_count"].to_list())
 
 
+#: How a difficulty_epochs row's source is named in outputs.
+EPOCH_SOURCE_LABELS = {
+    "electrum": "Electrum checkpoints",
+    "bitcoind": "bitcoind's header bits for the epoch",
+    "mempool": "mempool's retargets",
+}
+
+
 def _epoch_difficulties_sourced(store: Store) -> dict[int, tuple[float, str]]:
     """Each epoch's difficulty and where it came from, best first: Electrum checkpoints (difficulty_epochs), the
     header of a bitcoind block of the epoch, else the mean difficulty of the latest day whose blocks all lie in
@@ -450,12 +458,12 @@ def _epoch_difficulties_sourced(store: Store) -> dict[int, tuple[float, str]]:
         [n],
     )
     out.update({int(e): (float(v), "a bitcoind block header") for e, v in heads.rows()})
+    rank = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(EPOCH_SOURCE_LABELS))
     ep = store.query(
-        "SELECT epoch, difficulty FROM difficulty_epochs "
-        "QUALIFY row_number() OVER (PARTITION BY epoch ORDER BY CASE source_id WHEN 'electrum' THEN 0 ELSE 1 END) = 1 "
-        "ORDER BY epoch"
+        "SELECT epoch, difficulty, source_id FROM difficulty_epochs QUALIFY row_number() OVER (PARTITION BY epoch "
+        f"ORDER BY CASE source_id {rank} ELSE {len(EPOCH_SOURCE_LABELS)} END, source_id) = 1 ORDER BY epoch"
     )
-    out.update({int(e): (float(v), "Electrum checkpoints") for e, v in ep.rows()})
+    out.update({int(e): (float(v), EPOCH_SOURCE_LABELS.get(s, f"difficulty_epochs ({s})")) for e, v, s in ep.rows()})
     return out
 
 
@@ -495,11 +503,7 @@ def _current_difficulty(
     """The epoch's difficulty and where it came from, best first: its difficulty_epochs row from the Electrum
     checkpoints, then from bitcoind's headers (or the tip's bitcoind header), then from mempool's retargets (or any
     other source), else another bitcoind header of the epoch or the mean of a day wholly in the epoch."""
-    labels = {
-        "electrum": "Electrum checkpoints",
-        "bitcoind": "bitcoind's header bits for the epoch",
-        "mempool": "mempool's retargets",
-    }
+    labels = EPOCH_SOURCE_LABELS
     rank = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(labels))
     row = store.query(
         f"SELECT source_id, difficulty FROM difficulty_epochs WHERE epoch = ? "
