@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from minerwatch import basket_file
+from minerwatch import basket_file, service
 from minerwatch.errors import DataGap, InputError
 from minerwatch.metrics import basket as bk
 from minerwatch.metrics import market as mk
@@ -153,7 +153,7 @@ def period_dates(store: Store, month: str, basket: basket_file.Basket) -> tuple[
     A trading day is a day on which at least half of the basket's tickers that trade in the
     window have a close (so one feed's stray weekend row does not create a day).
     """
-    first, last = _parse_month(month)
+    first, last = service.parse_month(month)
     lead = first - timedelta(days=20)
     px = nominal_prices(store, basket.tickers(), lead, last)
     if px.filter(pl.col("date") >= first).height == 0:
@@ -190,13 +190,6 @@ def latest_basket_month(store: Store, *, basket_path: str | Path | None = None) 
         return f"{last.year:04d}-{last.month:02d}"
     prev = last.replace(day=1) - timedelta(days=1)
     return f"{prev.year:04d}-{prev.month:02d}"
-
-
-def _parse_month(month: str) -> tuple[date, date]:
-    try:
-        return mk.month_bounds(month)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
 
 
 def _btc_change(store: Store, start: date, end: date) -> tuple[float | None, dict]:
@@ -518,8 +511,8 @@ SCAN_VS_NASDAQ_PP = 10.0
 def _month_ends(px: pl.DataFrame, first_month: str, last_month: str) -> list[tuple[str, date, date]]:
     """(month, start, end) per month: the same trading-day rule as `period_dates`, for many months at once."""
     out = []
-    first, _ = _parse_month(first_month)
-    _, last = _parse_month(last_month)
+    first, _ = service.parse_month(first_month)
+    _, last = service.parse_month(last_month)
     m = first
     while m <= last:
         month = f"{m.year:04d}-{m.month:02d}"
@@ -551,8 +544,8 @@ def basket_scan(
     """
     basket = _load_basket(store, basket_path)
     tickers = basket.tickers()
-    m0, _ = _parse_month(first_month)
-    _, m1 = _parse_month(last_month)
+    m0, _ = service.parse_month(first_month)
+    _, m1 = service.parse_month(last_month)
     px = nominal_prices(store, tickers, m0 - timedelta(days=40), m1)
     periods = _month_ends(px, first_month, last_month)
     facts = _shares_facts(store, tickers, m1)
