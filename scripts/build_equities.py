@@ -518,11 +518,9 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
             if relist and r["date"] >= relist[0] and abs(r["shares"] - relist[1]) < 0.5:
                 nxt = next(x for x in runs[i + 1 :] if abs(x["shares"] - relist[1]) >= 0.5)
                 corrections.append(
-                    dict(
-                        ticker=ticker,
-                        date=r["date"],
-                        source_id="nasdaq_screener",
-                        field="shares_outstanding",
+                    _screener_correction(
+                        ticker,
+                        r["date"],
                         raw_value=r["shares"],
                         used_value=nxt["shares"],
                         action=f"replaced from {relist[0]}",
@@ -534,19 +532,13 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                 )
                 trusted = units(nxt)
                 keep.append(
-                    dict(
-                        ticker=ticker,
-                        as_of_date=relist[0],
-                        source_id="nasdaq_screener",
-                        share_class="listed",
-                        concept="nasdaq:marketCap/lastSale",
-                        shares_outstanding=float(nxt["shares"]),
-                        filed_date=None,
-                        accession=None,
-                        form=None,
-                        note=f"NASDAQ screener count first seen {nxt['date']} (commit {nxt['commit']}), dated from "
+                    _screener_fact(
+                        ticker,
+                        relist[0],
+                        float(nxt["shares"]),
+                        f"NASDAQ screener count first seen {nxt['date']} (commit {nxt['commit']}), dated from "
                         f"the relisting {relist[0]}: NASDAQ showed the cancelled old equity's "
-                        f"{relist[1]:,.0f} in between; {nxt['name']}"[:500],
+                        f"{relist[1]:,.0f} in between; {nxt['name']}",
                     )
                 )
                 continue
@@ -570,11 +562,9 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                 if max(pre / trusted, trusted / pre) < JUMP_BAND and max(pre / nxt_u, nxt_u / pre) < REVERT_BAND:
                     converted = r["shares"] * q
                     corrections.append(
-                        dict(
-                            ticker=ticker,
-                            date=r["date"],
-                            source_id="nasdaq_screener",
-                            field="shares_outstanding",
+                        _screener_correction(
+                            ticker,
+                            r["date"],
                             raw_value=r["shares"],
                             used_value=converted,
                             action="converted to post-split basis",
@@ -586,20 +576,12 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                     )
                     trusted = converted * split_factor(actions, ticker, r["date"], last)
                     keep.append(
-                        dict(
-                            ticker=ticker,
-                            as_of_date=r["date"],
-                            source_id="nasdaq_screener",
-                            share_class="listed",
-                            concept="nasdaq:marketCap/lastSale",
-                            shares_outstanding=converted,
-                            filed_date=None,
-                            accession=None,
-                            form=None,
-                            note=f"NASDAQ screener count {r['shares']:,.0f} on the pre-split basis, times the "
-                            f"{ex_date} split ratio {q:g}; first seen {r['date']} (commit {r['commit']}); {r['name']}"[
-                                :500
-                            ],
+                        _screener_fact(
+                            ticker,
+                            r["date"],
+                            converted,
+                            f"NASDAQ screener count {r['shares']:,.0f} on the pre-split basis, times the "
+                            f"{ex_date} split ratio {q:g}; first seen {r['date']} (commit {r['commit']}); {r['name']}",
                         )
                     )
                     continue
@@ -609,11 +591,9 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                 converted = r["shares"] / ads[0]
                 same = abs(u / ads[0] / trusted - 1) < 0.001  # both in today's units
                 corrections.append(
-                    dict(
-                        ticker=ticker,
-                        date=r["date"],
-                        source_id="nasdaq_screener",
-                        field="shares_outstanding",
+                    _screener_correction(
+                        ticker,
+                        r["date"],
                         raw_value=r["shares"],
                         used_value=None if same else converted,
                         action="excluded" if same else "converted to ADS basis",
@@ -631,30 +611,20 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                     continue
                 trusted = u / ads[0]
                 keep.append(
-                    dict(
-                        ticker=ticker,
-                        as_of_date=r["date"],
-                        source_id="nasdaq_screener",
-                        share_class="listed",
-                        concept="nasdaq:marketCap/lastSale",
-                        shares_outstanding=converted,
-                        filed_date=None,
-                        accession=None,
-                        form=None,
-                        note=f"NASDAQ screener count {r['shares']:,.0f} on the ordinary-share basis, divided by "
-                        f"{ads[0]} ordinary shares per ADS; first seen {r['date']} (commit {r['commit']}); {r['name']}"[
-                            :500
-                        ],
+                    _screener_fact(
+                        ticker,
+                        r["date"],
+                        converted,
+                        f"NASDAQ screener count {r['shares']:,.0f} on the ordinary-share basis, divided by "
+                        f"{ads[0]} ordinary shares per ADS; first seen {r['date']} (commit {r['commit']}); {r['name']}",
                     )
                 )
                 continue
             if reason:
                 corrections.append(
-                    dict(
-                        ticker=ticker,
-                        date=r["date"],
-                        source_id="nasdaq_screener",
-                        field="shares_outstanding",
+                    _screener_correction(
+                        ticker,
+                        r["date"],
                         raw_value=r["shares"],
                         used_value=None,
                         action="excluded",
@@ -664,21 +634,47 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                 continue
             trusted = u
             keep.append(
-                dict(
-                    ticker=ticker,
-                    as_of_date=r["date"],
-                    source_id="nasdaq_screener",
-                    share_class="listed",
-                    concept="nasdaq:marketCap/lastSale",
-                    shares_outstanding=float(r["shares"]),
-                    filed_date=None,
-                    accession=None,
-                    form=None,
-                    note=f"implied by NASDAQ screener market cap / last sale, first seen {r['date']} "
-                    f"(commit {r['commit']}); NASDAQ's count lags SEC covers by days; {r['name']}"[:500],
+                _screener_fact(
+                    ticker,
+                    r["date"],
+                    float(r["shares"]),
+                    f"implied by NASDAQ screener market cap / last sale, first seen {r['date']} "
+                    f"(commit {r['commit']}); NASDAQ's count lags SEC covers by days; {r['name']}",
                 )
             )
     return pl.DataFrame(keep)
+
+
+def _screener_fact(ticker: str, as_of_date: date, shares: float, note: str) -> dict:
+    """A shares fact read from the NASDAQ screener (market cap / last sale), note cut to 500 characters."""
+    return dict(
+        ticker=ticker,
+        as_of_date=as_of_date,
+        source_id="nasdaq_screener",
+        share_class="listed",
+        concept="nasdaq:marketCap/lastSale",
+        shares_outstanding=shares,
+        filed_date=None,
+        accession=None,
+        form=None,
+        note=note[:500],
+    )
+
+
+def _screener_correction(
+    ticker: str, day: date, *, raw_value: float, used_value: float | None, action: str, reason: str
+) -> dict:
+    """A corrections-log row for a NASDAQ screener share count."""
+    return dict(
+        ticker=ticker,
+        date=day,
+        source_id="nasdaq_screener",
+        field="shares_outstanding",
+        raw_value=raw_value,
+        used_value=used_value,
+        action=action,
+        reason=reason,
+    )
 
 
 # -- market caps (cross-check only) -------------------------------------------------------------
