@@ -109,3 +109,10 @@ def test_a_skipped_lower_migration_is_still_applied(store: Store) -> None:
         store.con.execute(f"DROP TABLE {table}")
     assert store.migrate() == [2]
     assert store.count("shares_facts") == 0
+
+
+def test_damaged_packaged_file_is_refused_with_the_fix() -> None:
+    with pytest.raises(StoreError, match=r"difficulty_epochs.parquet is damaged .*scripts/build_equities.py"):
+        snapshot.read_verified("difficulty_epochs.parquet", "0" * 64, "scripts/build_equities.py")
+    good = snapshot.manifest()["outputs"]["difficulty_epochs.parquet"]["sha256"]
+    assert snapshot.read_verified("difficulty_epochs.parquet", good).height == 474

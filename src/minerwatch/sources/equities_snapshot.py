@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
-from importlib import resources
 from typing import Any
 
 import polars as pl
 
-from minerwatch.errors import StoreError
+from minerwatch.sources.snapshot import put_package_payload, read_manifest, read_verified
 from minerwatch.store import Store
 
 MANIFEST = "equities_manifest.json"
@@ -78,26 +75,14 @@ SOURCES: dict[str, dict[str, Any]] = {
 }
 
 
-def _file(name: str):  # -> Traversable
-    return resources.files("minerwatch.data").joinpath(name)
-
-
 def manifest() -> dict:
     """The equities manifest: inputs (origin, licence, sha256) and outputs (rows, range, sha256)."""
-    return json.loads(_file(MANIFEST).read_text())
+    return read_manifest(MANIFEST)
 
 
 def read(name: str) -> pl.DataFrame:
     """One packaged equities Parquet file, checked against the manifest's sha256."""
-    entry = manifest()["outputs"][name]
-    raw = _file(name).read_bytes()
-    got = hashlib.sha256(raw).hexdigest()
-    if got != entry["sha256"]:
-        raise StoreError(
-            f"embedded file {name} is damaged (sha256 {got[:12]} != manifest {entry['sha256'][:12]}); "
-            f"reinstall minerwatch or rebuild it with scripts/build_equities.py"
-        )
-    return pl.read_parquet(raw)
+    return read_verified(name, manifest()["outputs"][name]["sha256"], "scripts/build_equities.py")
 
 
 def load(store: Store, now: datetime) -> None:
@@ -108,14 +93,7 @@ def load(store: Store, now: datetime) -> None:
             store.register_source(sid, **meta)
         sha: dict[str, str] = {}
         for name, entry in outputs.items():
-            sha[name] = store.put_payload(
-                source_id="equities_derived",
-                uri=f"package:minerwatch/data/{name}",
-                content=None,
-                sha256=entry["sha256"],
-                content_type="application/vnd.apache.parquet",
-                size_bytes=None,
-            )
+            sha[name] = put_package_payload(store, source_id="equities_derived", name=name, sha256=entry["sha256"])
 
         def prov(frame: pl.DataFrame, name: str) -> pl.DataFrame:
             return frame.with_columns(pl.lit(sha[name]).alias("payload_sha256"), pl.lit(now).alias("loaded_at"))

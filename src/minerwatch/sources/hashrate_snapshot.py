@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
-from importlib import resources
 
 import polars as pl
 
-from minerwatch.errors import StoreError
+from minerwatch.sources.snapshot import put_package_payload, read_manifest, read_verified
 from minerwatch.store import Store
 
 MANIFEST = "hashrate_manifest.json"
@@ -22,26 +19,14 @@ SOURCE_DESCRIPTION = (
 SOURCE_LICENCE = "facts with cited sources; no licence stated"
 
 
-def _file(name: str):  # -> Traversable
-    return resources.files("minerwatch.data").joinpath(name)
-
-
 def manifest() -> dict:
     """The hashrate manifest: input origin, licence and sha256; output rows, months and sha256."""
-    return json.loads(_file(MANIFEST).read_text())
+    return read_manifest(MANIFEST)
 
 
 def read() -> pl.DataFrame:
     """The packaged Parquet, checked against the manifest's sha256."""
-    entry = manifest()["outputs"][PARQUET]
-    raw = _file(PARQUET).read_bytes()
-    got = hashlib.sha256(raw).hexdigest()
-    if got != entry["sha256"]:
-        raise StoreError(
-            f"embedded file {PARQUET} is damaged (sha256 {got[:12]} != manifest {entry['sha256'][:12]}); "
-            f"reinstall minerwatch or rebuild it with scripts/build_hashrate.py"
-        )
-    return pl.read_parquet(raw)
+    return read_verified(PARQUET, manifest()["outputs"][PARQUET]["sha256"], "scripts/build_hashrate.py")
 
 
 def load(store: Store, now: datetime) -> None:
@@ -51,14 +36,7 @@ def load(store: Store, now: datetime) -> None:
         store.register_source(
             SOURCE_ID, kind="snapshot", description=SOURCE_DESCRIPTION, base_url=None, licence=SOURCE_LICENCE
         )
-        sha = store.put_payload(
-            source_id=SOURCE_ID,
-            uri=f"package:minerwatch/data/{PARQUET}",
-            content=None,
-            sha256=entry["sha256"],
-            content_type="application/vnd.apache.parquet",
-            size_bytes=None,
-        )
+        sha = put_package_payload(store, source_id=SOURCE_ID, name=PARQUET, sha256=entry["sha256"])
         frame = read().select(
             "ticker",
             "month",

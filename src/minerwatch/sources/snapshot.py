@@ -59,9 +59,14 @@ def data_file(name: str):  # -> Traversable
     return resources.files("minerwatch.data").joinpath(name)
 
 
+def read_manifest(name: str) -> dict:
+    """A packaged `*manifest.json` (origin, licence, commit, ranges, sha256 of inputs and outputs)."""
+    return json.loads(data_file(name).read_text())
+
+
 def manifest() -> dict:
-    """The snapshot manifest (origin, licence, commit, ranges, sha256 of inputs and outputs)."""
-    return json.loads(data_file("snapshot_manifest.json").read_text())
+    """The network/price snapshot manifest."""
+    return read_manifest("snapshot_manifest.json")
 
 
 def manifest_sha256() -> str:
@@ -73,15 +78,28 @@ def manifest_sha256() -> str:
     return h.hexdigest()
 
 
-def _read(name: str, expected_sha: str) -> pl.DataFrame:
+def read_verified(name: str, expected_sha: str, build_script: str = "scripts/build_snapshot.py") -> pl.DataFrame:
+    """A packaged Parquet file, refused (StoreError naming the fix) unless its sha256 matches the manifest."""
     raw = data_file(name).read_bytes()
     got = hashlib.sha256(raw).hexdigest()
     if got != expected_sha:
         raise StoreError(
-            f"embedded snapshot file {name} is damaged (sha256 {got[:12]} != manifest {expected_sha[:12]}); "
-            f"reinstall minerwatch or rebuild it with scripts/build_snapshot.py"
+            f"embedded file {name} is damaged (sha256 {got[:12]} != manifest {expected_sha[:12]}); "
+            f"reinstall minerwatch or rebuild it with {build_script}"
         )
     return pl.read_parquet(raw)
+
+
+def put_package_payload(store: Store, *, source_id: str, name: str, sha256: str) -> str:
+    """The payload row of a packaged data file (content not copied: it ships in the package)."""
+    return store.put_payload(
+        source_id=source_id,
+        uri=f"package:minerwatch/data/{name}",
+        content=None,
+        sha256=sha256,
+        content_type="application/vnd.apache.parquet",
+        size_bytes=None,
+    )
 
 
 def ensure_loaded(store: Store) -> bool:
@@ -102,15 +120,8 @@ def load(store: Store) -> None:
             store.register_source(sid, **meta)
         hashes: dict[str, str] = {}
         for name, entry in man["outputs"].items():
-            hashes[name] = store.put_payload(
-                source_id=entry["source"],
-                uri=f"package:minerwatch/data/{name}",
-                content=None,
-                sha256=entry["sha256"],
-                content_type="application/vnd.apache.parquet",
-                size_bytes=None,
-            )
-        frames = {name: _read(name, entry["sha256"]) for name, entry in man["outputs"].items()}
+            hashes[name] = put_package_payload(store, source_id=entry["source"], name=name, sha256=entry["sha256"])
+        frames = {name: read_verified(name, entry["sha256"]) for name, entry in man["outputs"].items()}
 
         net = frames["network_daily_coinmetrics.parquet"].with_columns(
             pl.lit("coinmetrics").alias("source_id"),
