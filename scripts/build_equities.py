@@ -283,17 +283,16 @@ def build_prices(inp: dict[str, pl.DataFrame], actions: pl.DataFrame, correction
     )
     for r in bad.iter_rows(named=True):
         corrections.append(
-            dict(
-                ticker=r["ticker"],
-                date=r["date"],
-                source_id="nasdaq_screener",
-                field="close_usd",
+            _correction(
+                r["ticker"],
+                r["date"],
                 raw_value=r["last_sale_usd"],
                 used_value=None,
                 action="excluded",
                 reason=f"screener last sale {r['last_sale_usd']} contradicts both Yahoo (dsturdy, un-adjusted "
                 f"{r['nom_dsturdy']:.4f}) and Alpaca (spooky, {r['nom_spooky']:.4f}) closes, which agree: "
                 f"mis-dated snapshot (commit {r['commit']})",
+                field="close_usd",
             )
         )
     bad_keys = bad.select("ticker", "date")
@@ -317,16 +316,15 @@ def build_prices(inp: dict[str, pl.DataFrame], actions: pl.DataFrame, correction
     )
     unver = scr.filter(~pl.col("date_check").str.starts_with("verified"))
     corrections.append(
-        dict(
-            ticker="*",
-            date=None,
-            source_id="nasdaq_screener",
-            field="date",
+        _correction(
+            "*",
+            None,
             raw_value=float(unver.height),
             used_value=None,
             action="deprioritised",
             reason="screener rows whose price_date could not be verified (after 2026-07-14 or ambiguous) are kept "
             "as source nasdaq_screener_unverified, used only when no other feed has that day",
+            field="date",
         )
     )
     ds = inp["dsturdy"].filter((pl.col("date") >= FIRST_DAY) & pl.col("ticker").is_in(tickers))
@@ -391,16 +389,15 @@ def build_sec_shares(inp: dict[str, pl.DataFrame], screener_cp: pl.DataFrame, co
         src = r["source_url_or_repo_path"]
         if "ISSUED" in note:
             corrections.append(
-                dict(
-                    ticker=t,
-                    date=as_of,
-                    source_id="sec_filings",
-                    field="shares_outstanding",
+                _correction(
+                    t,
+                    as_of,
                     raw_value=n,
                     used_value=None,
                     action="excluded",
                     reason="equity-statement count of shares ISSUED (includes treasury shares from buybacks), "
                     "not outstanding; the balance-sheet/cover count is used",
+                    source_id="sec_filings",
                 )
             )
             continue
@@ -410,31 +407,31 @@ def build_sec_shares(inp: dict[str, pl.DataFrame], screener_cp: pl.DataFrame, co
             )
             if seen.height == 0:
                 corrections.append(
-                    dict(
-                        ticker=t,
-                        date=as_of,
-                        source_id="sec_filings",
-                        field="as_of_date",
+                    _correction(
+                        t,
+                        as_of,
                         raw_value=n,
                         used_value=None,
                         action="excluded",
                         reason="cover count dated at the period end (the real cover date is later and unknown) and "
                         "never seen in the screener: using it from the period end would be look-ahead",
+                        source_id="sec_filings",
+                        field="as_of_date",
                     )
                 )
                 continue
             new_date = seen["date"].min()
             corrections.append(
-                dict(
-                    ticker=t,
-                    date=as_of,
-                    source_id="sec_filings",
-                    field="as_of_date",
+                _correction(
+                    t,
+                    as_of,
                     raw_value=n,
                     used_value=n,
                     action=f"redated to {new_date}",
                     reason="cover count carried the period end as its date; the cover date is later and unknown, so "
                     "the fact is dated by the first day NASDAQ showed this exact count (no look-ahead)",
+                    source_id="sec_filings",
+                    field="as_of_date",
                 )
             )
             note = f"{note.split(';')[0]}; re-dated from period end {as_of} to first NASDAQ sighting"
@@ -518,7 +515,7 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
             if relist and r["date"] >= relist[0] and abs(r["shares"] - relist[1]) < 0.5:
                 nxt = next(x for x in runs[i + 1 :] if abs(x["shares"] - relist[1]) >= 0.5)
                 corrections.append(
-                    _screener_correction(
+                    _correction(
                         ticker,
                         r["date"],
                         raw_value=r["shares"],
@@ -562,7 +559,7 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                 if max(pre / trusted, trusted / pre) < JUMP_BAND and max(pre / nxt_u, nxt_u / pre) < REVERT_BAND:
                     converted = r["shares"] * q
                     corrections.append(
-                        _screener_correction(
+                        _correction(
                             ticker,
                             r["date"],
                             raw_value=r["shares"],
@@ -591,7 +588,7 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                 converted = r["shares"] / ads[0]
                 same = abs(u / ads[0] / trusted - 1) < 0.001  # both in today's units
                 corrections.append(
-                    _screener_correction(
+                    _correction(
                         ticker,
                         r["date"],
                         raw_value=r["shares"],
@@ -622,7 +619,7 @@ def build_screener_shares(cp: pl.DataFrame, actions: pl.DataFrame, corrections: 
                 continue
             if reason:
                 corrections.append(
-                    _screener_correction(
+                    _correction(
                         ticker,
                         r["date"],
                         raw_value=r["shares"],
@@ -661,15 +658,23 @@ def _screener_fact(ticker: str, as_of_date: date, shares: float, note: str) -> d
     )
 
 
-def _screener_correction(
-    ticker: str, day: date, *, raw_value: float, used_value: float | None, action: str, reason: str
+def _correction(
+    ticker: str,
+    day: date | None,
+    *,
+    raw_value: float,
+    used_value: float | None,
+    action: str,
+    reason: str,
+    source_id: str = "nasdaq_screener",
+    field: str = "shares_outstanding",
 ) -> dict:
-    """A corrections-log row for a NASDAQ screener share count."""
+    """A corrections-log row: what was read, what is used instead (None: excluded), and why."""
     return dict(
         ticker=ticker,
         date=day,
-        source_id="nasdaq_screener",
-        field="shares_outstanding",
+        source_id=source_id,
+        field=field,
         raw_value=raw_value,
         used_value=used_value,
         action=action,
